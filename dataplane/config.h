@@ -1,0 +1,108 @@
+/* txgate configuration: an INI file read with rte_cfgfile. Every key is
+ * documented in docs/config.md; unknown sections or keys, and bad values,
+ * fail start with "FILE: [section] key: reason". */
+#ifndef TXG_CONFIG_H
+#define TXG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TXG_MAX_PORTS 8
+#define TXG_MAX_WORKERS 16
+#define TXG_MAX_QUEUES_PER_WORKER 16
+#define TXG_MAX_ADDRS 8
+#define TXG_MAX_EAL_ARGS 64
+#define TXG_PATH_MAX 512
+
+enum txg_durability {
+	TXG_DUR_SYNC = 0,  /* fsync every commit (default) */
+	TXG_DUR_NOSYNC = 1 /* MDB_NOSYNC: an OS crash or power loss may lose the last commits */
+};
+
+enum txg_verifier_kind {
+	TXG_VERIFIER_FAST = 0,  /* dataplane/ed25519: precomputed tables per enrolled key */
+	TXG_VERIFIER_SODIUM = 1 /* libsodium crypto_sign_verify_detached */
+};
+
+struct txg_port_cfg {
+	char name[32];	 /* section name, e.g. "port0" */
+	char device[128]; /* PCI address or vdev name, as rte_eth_dev_get_port_by_name takes */
+	uint16_t rx_queues;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+};
+
+struct txg_rxq_ref {
+	uint16_t port; /* index into txg_config.ports */
+	uint16_t queue;
+};
+
+struct txg_worker_cfg {
+	char name[32]; /* section name, e.g. "worker0" */
+	unsigned lcore;
+	uint16_t n_rxq;
+	struct txg_rxq_ref rxq[TXG_MAX_QUEUES_PER_WORKER];
+};
+
+struct txg_config {
+	char path[TXG_PATH_MAX]; /* the file it was read from */
+
+	/* [eal] args: split on white space, argv[0] not included. */
+	int eal_argc;
+	char *eal_argv[TXG_MAX_EAL_ARGS]; /* owned, freed by txg_config_free */
+
+	/* [net] */
+	uint16_t udp_port; /* default 7400 */
+	unsigned n_ipv4;
+	uint8_t ipv4[TXG_MAX_ADDRS][4]; /* network order bytes; none = accept any */
+	unsigned n_ipv6;
+	uint8_t ipv6[TXG_MAX_ADDRS][16];
+
+	/* [chain] */
+	uint32_t chain_id;   /* required */
+	uint64_t max_ttl_ms; /* default 120000 */
+	char members_file[TXG_PATH_MAX]; /* required; relative paths are relative to the config file */
+
+	/* [block] */
+	uint32_t block_max_txs;	  /* default 1024 */
+	uint32_t block_max_bytes; /* default 1048576, records' bytes */
+	uint32_t block_max_wait_us; /* default 2000 */
+
+	/* [ledger] */
+	char ledger_path[TXG_PATH_MAX]; /* required; relative to the config file */
+	enum txg_durability durability;
+	uint64_t map_size_mb;	/* default 1024 */
+	uint32_t commit_group_max; /* blocks per LMDB write transaction, default 64 */
+
+	/* [dataplane] */
+	uint32_t dedupe_capacity; /* tx ids remembered; default 1048576 */
+	uint32_t ring_size;	  /* worker->orderer ring, power of two, default 4096 */
+	uint32_t txn_pool;	  /* in-flight transaction slots, default 65536 */
+	uint32_t mbuf_pool;	  /* mbufs, default 8192 */
+	uint16_t burst;		  /* rx burst, 1..256, default 32 */
+	uint32_t idle_spins;	  /* empty polls before backing off, default 64 */
+	uint32_t idle_sleep_us;	  /* sleep when idle (0 = pure busy poll), default 50 */
+	unsigned orderer_lcore;	  /* lcore of the orderer; default: the main lcore */
+	enum txg_verifier_kind verifier; /* "fast" (default) or "sodium" */
+	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
+
+	/* [portN] sections, in file order */
+	unsigned n_ports;
+	struct txg_port_cfg ports[TXG_MAX_PORTS];
+
+	/* [workerN] sections, in file order */
+	unsigned n_workers;
+	struct txg_worker_cfg workers[TXG_MAX_WORKERS];
+};
+
+/* Fill c with every default (no ports, workers, chain id or paths). */
+void txg_config_defaults(struct txg_config *c);
+
+/* Read and check path into c. Returns 0, or -1 with a message
+ * "PATH: [section] key: reason" (or "PATH: reason") in err. */
+int txg_config_load(const char *path, struct txg_config *c, char *err, size_t errlen);
+
+/* Release what txg_config_load allocated (the EAL argument strings). */
+void txg_config_free(struct txg_config *c);
+
+#endif
