@@ -1,0 +1,57 @@
+/* The appliance as one object: every stage and what joins them. */
+#ifndef TXG_APP_H
+#define TXG_APP_H
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "committer.h"
+#include "config.h"
+#include "dedupe.h"
+#include "members.h"
+#include "orderer.h"
+#include "store.h"
+#include "worker.h"
+
+struct txg_app {
+	struct txg_config cfg;
+	unsigned n_workers;
+	struct txg_worker *workers; /* [n_workers], DPDK memory */
+	struct txg_orderer *orderer;
+	struct txg_committer committer;
+	struct txg_store *store;
+	struct txg_dedupe *dedupe;
+	struct txg_members *members;
+	struct txg_ed_ctx *ed;
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_mempool *mbuf_pool, *txn_pool;
+	uint16_t port_ids[TXG_MAX_PORTS];
+	unsigned n_ports_started;
+	unsigned orderer_lcore;
+	volatile int stop_workers, stop_orderer;
+	uint64_t start_ms;
+};
+
+/* Totals over every stage; status[] is each record's final status so far
+ * (committed from the ledger; accepted = on its way). */
+struct txg_totals {
+	uint64_t rx_packets, rx_bytes, pkt_multiseg, records;
+	uint64_t pkt[TXG_PKT_NUM];
+	uint64_t frame[TXG_FE_NUM];
+	uint64_t status[TXG_ST_COUNT];
+	uint64_t blocks, height, commits, commit_us_total, commit_us_max;
+	uint64_t dedupe_size, dedupe_expired, orderer_stalls;
+};
+
+/* Sum every stage's counters (relaxed reads; any thread). */
+void txg_app_totals(const struct txg_app *a, struct txg_totals *t);
+/* Print the one-line status (rates against prev over dt_ms) to stderr. */
+void txg_app_status_line(const struct txg_totals *now, const struct txg_totals *prev, uint64_t dt_ms);
+/* Print the exit summary to stderr. */
+void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms);
+/* Register the /txgate/... telemetry commands for a. */
+void txg_app_telemetry(struct txg_app *a);
+
+#endif

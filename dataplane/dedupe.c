@@ -1,0 +1,121 @@
+/* Dedupe window: rte_hash + RCU reclamation + a per-second expiry wheel. */
+#include "dedupe.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+static uint32_t id_hash(const void *key, uint32_t len, uint32_t init)
+{
+	return rte_hash_crc(key, len, init);
+}
+
+struct txg_dedupe *txg_dedupe_new(const char *name, uint32_t capacity, uint64_t max_ttl_ms, struct rte_rcu_qsbr *v,
+				  uint64_t now_ms)
+{
+	struct txg_dedupe *d = rte_zmalloc(name, sizeof(*d), 0);
+	if (!d)
+		return NULL;
+	/* Headroom so cuckoo displacement rarely fails before capacity. */
+	uint32_t entries = capacity + capacity / 4 + 64;
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = entries,
+		.key_len = TXG_ID_LEN,
+		.hash_func = id_hash,
+		.hash_func_init_val = (uint32_t)rte_rand(),
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	d->h = rte_hash_create(&p);
+	if (!d->h) {
+		RTE_LOG(ERR, USER1, "dedupe: rte_hash_create(%u entries): %s\n", entries, rte_strerror(rte_errno));
+		goto fail;
+	}
+	if (v) {
+		struct rte_hash_rcu_config rc = {.v = v, .mode = RTE_HASH_QSBR_MODE_DQ};
+		if (rte_hash_rcu_qsbr_add(d->h, &rc) != 0) {
+			RTE_LOG(ERR, USER1, "dedupe: rte_hash_rcu_qsbr_add: %s\n", rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
+	/* rte_hash positions run from 0 to its (rounded-up) size. */
+	d->slots = rte_zmalloc("dedupe_slots", sizeof(*d->slots) * ((size_t)entries * 2 + 64), 0);
+	d->n_buckets = (uint32_t)(max_ttl_ms / 1000u) + 3;
+	d->bucket_head = rte_malloc("dedupe_wheel", sizeof(uint32_t) * d->n_buckets, 0);
+	if (!d->slots || !d->bucket_head)
+		goto fail;
+	for (uint32_t i = 0; i < d->n_buckets; i++)
+		d->bucket_head[i] = TXG_DEDUPE_NONE;
+	d->capacity = capacity;
+	d->swept_sec = now_ms / 1000u;
+	return d;
+fail:
+	txg_dedupe_delete(d);
+	return NULL;
+}
+
+void txg_dedupe_delete(struct txg_dedupe *d)
+{
+	if (!d)
+		return;
+	rte_hash_free(d->h);
+	rte_free(d->slots);
+	rte_free(d->bucket_head);
+	rte_free(d);
+}
+
+int32_t txg_dedupe_insert(struct txg_dedupe *d, const uint8_t id[TXG_ID_LEN], uint64_t expires_ms)
+{
+	if (rte_hash_lookup(d->h, id) >= 0)
+		return -EEXIST;
+	if (d->size >= d->capacity)
+		return -ENOSPC;
+	uint64_t sec = expires_ms / 1000u;
+	if (sec < d->swept_sec)
+		sec = d->swept_sec; /* already past: goes in the next sweep */
+	int32_t pos = rte_hash_add_key(d->h, id);
+	if (pos < 0)
+		return pos == -EINVAL ? -EINVAL : -ENOSPC;
+	struct txg_dedupe_slot *s = &d->slots[pos];
+	uint32_t b = (uint32_t)(sec % d->n_buckets);
+	s->expires_ms = expires_ms;
+	s->index = 0;
+	__atomic_store_n(&s->height, 0, __ATOMIC_RELAXED);
+	s->next = d->bucket_head[b];
+	d->bucket_head[b] = (uint32_t)pos;
+	d->size++;
+	return pos;
+}
+
+uint32_t txg_dedupe_expire(struct txg_dedupe *d, uint64_t now_ms)
+{
+	uint64_t now_sec = now_ms / 1000u;
+	uint32_t removed = 0;
+	/* A bucket for second s holds ids with expires_ms < (s+1)*1000, all
+	 * expired once now_sec > s. Sweep at most one full turn of the wheel. */
+	if (now_sec > d->swept_sec + d->n_buckets)
+		d->swept_sec = now_sec - d->n_buckets;
+	while (d->swept_sec < now_sec) {
+		uint32_t b = (uint32_t)(d->swept_sec % d->n_buckets);
+		uint32_t pos = d->bucket_head[b];
+		d->bucket_head[b] = TXG_DEDUPE_NONE;
+		while (pos != TXG_DEDUPE_NONE) {
+			uint32_t next = d->slots[pos].next;
+			/* The key is read back from the table by position. */
+			void *key;
+			if (rte_hash_get_key_with_position(d->h, (int32_t)pos, &key) == 0 && rte_hash_del_key(d->h, key) >= 0) {
+				d->size--;
+				removed++;
+			}
+			pos = next;
+		}
+		d->swept_sec++;
+	}
+	return removed;
+}

@@ -1,0 +1,413 @@
+/* txgate: the appliance. Reads the config, starts EAL, the ports, the
+ * workers, the orderer and the committer, prints a status line every
+ * second, and on SIGINT/SIGTERM (or when its input has drained, with
+ * --exit-on-drain) stops RX, finishes what is in flight, commits the last
+ * block and exits with a summary. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <sodium.h>
+
+#include "app.h"
+#include "clock.h"
+#include "ed25519/ed25519.h"
+#include "members_file.h"
+#include "port.h"
+#include "restore.h"
+#include "txn.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+struct opts {
+	const char *config;
+	int exit_on_drain;
+	unsigned drain_ms;
+	unsigned status_ms;
+	int extra_argc;
+	char **extra_argv;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: txgate -c CONFIG [--exit-on-drain] [--drain-ms MS] [--status-ms MS] [-- EAL-ARGS...]\n"
+		   "  -c, --config FILE   the INI configuration (see docs/config.md)\n"
+		   "  --exit-on-drain     stop (drain, commit, exit) once no packet has arrived for --drain-ms\n"
+		   "                      (for pcap replays and tests)\n"
+		   "  --drain-ms MS       quiet time that counts as drained (default 500)\n"
+		   "  --status-ms MS      status line period, 0 for none (default 1000)\n"
+		   "  -- EAL-ARGS         appended to [eal] args (e.g. a --vdev for a test's own pcap)\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"config", required_argument, NULL, 'c'},  {"exit-on-drain", no_argument, NULL, 'e'},
+		{"drain-ms", required_argument, NULL, 'd'}, {"status-ms", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof(*o));
+	o->drain_ms = 500;
+	o->status_ms = 1000;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
+		char *end;
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'e':
+			o->exit_on_drain = 1;
+			break;
+		case 'd':
+		case 's': {
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 3600000) {
+				fprintf(stderr, "txgate: bad value '%s' for --%s\n", optarg,
+					ch == 'd' ? "drain-ms" : "status-ms");
+				return -1;
+			}
+			if (ch == 'd')
+				o->drain_ms = (unsigned)v;
+			else
+				o->status_ms = (unsigned)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!o->config) {
+		fprintf(stderr, "txgate: -c CONFIG is required\n");
+		usage(stderr);
+		return -1;
+	}
+	o->extra_argc = argc - optind;
+	o->extra_argv = argv + optind;
+	return 0;
+}
+
+static int check_lcores(struct txg_app *a, char *err, size_t errlen)
+{
+	const struct txg_config *c = &a->cfg;
+	unsigned main_lc = rte_get_main_lcore();
+	for (unsigned i = 0; i < c->n_workers; i++) {
+		unsigned lc = c->workers[i].lcore;
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) || lc == main_lc) {
+			snprintf(err, errlen, "%s: [%s] lcore: lcore %u is not an enabled worker lcore of EAL (see -l/--lcores in [eal] args; the main lcore is %u)",
+				 c->path, c->workers[i].name, lc, main_lc);
+			return -1;
+		}
+	}
+	if (c->orderer_lcore != UINT_MAX) {
+		unsigned lc = c->orderer_lcore;
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) || lc == main_lc) {
+			snprintf(err, errlen, "%s: [dataplane] orderer_lcore: lcore %u is not an enabled worker lcore of EAL (the main lcore is %u)",
+				 c->path, lc, main_lc);
+			return -1;
+		}
+		a->orderer_lcore = lc;
+		return 0;
+	}
+	unsigned lc;
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		int used = 0;
+		for (unsigned i = 0; i < c->n_workers; i++)
+			used |= c->workers[i].lcore == lc;
+		if (!used) {
+			a->orderer_lcore = lc;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s: [dataplane] orderer_lcore: no enabled lcore is left for the orderer (add one to -l/--lcores)",
+		 c->path);
+	return -1;
+}
+
+static int load_members(struct txg_app *a, char *err, size_t errlen)
+{
+	struct txg_member_entry *ents = NULL;
+	size_t n = 0;
+	if (txg_members_file_load(a->cfg.members_file, &ents, &n, err, errlen) != 0)
+		return -1;
+	uint32_t cap = (uint32_t)(n * 2 + 1024);
+	if (a->cfg.verifier == TXG_VERIFIER_FAST) {
+		a->ed = txg_ed_ctx_new(a->cfg.verifier_max_keys);
+		if (!a->ed) {
+			snprintf(err, errlen, "verifier: out of memory");
+			free(ents);
+			return -1;
+		}
+	}
+	a->members = txg_members_new(cap, a->qsbr, a->ed);
+	if (!a->members) {
+		snprintf(err, errlen, "members: cannot create the member table");
+		free(ents);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char e[256];
+		if (txg_members_add(a->members, ents[i].name, ents[i].pk, e, sizeof(e)) != 0) {
+			snprintf(err, errlen, "%s:%u: %s", a->cfg.members_file, ents[i].line, e);
+			free(ents);
+			return -1;
+		}
+	}
+	free(ents);
+	return 0;
+}
+
+static int setup(struct txg_app *a, char *err, size_t errlen)
+{
+	struct txg_config *c = &a->cfg;
+	if (check_lcores(a, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < c->n_ports; i++)
+		if (txg_port_find(c, &c->ports[i], &a->port_ids[i], err, errlen) != 0)
+			return -1;
+
+	a->mbuf_pool = rte_pktmbuf_pool_create("txg_mbufs", c->mbuf_pool, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					       (int)rte_socket_id());
+	if (!a->mbuf_pool) {
+		snprintf(err, errlen, "cannot create %u mbufs: %s (raise -m, or lower [dataplane] mbuf_pool)",
+			 c->mbuf_pool, rte_strerror(rte_errno));
+		return -1;
+	}
+	a->txn_pool = rte_mempool_create("txg_txns", c->txn_pool, sizeof(struct txg_txn), 256, 0, NULL, NULL, NULL,
+					 NULL, (int)rte_socket_id(), 0);
+	if (!a->txn_pool) {
+		snprintf(err, errlen, "cannot create %u transaction slots of %zu bytes: %s (raise -m, or lower [dataplane] txn_pool)",
+			 c->txn_pool, sizeof(struct txg_txn), rte_strerror(rte_errno));
+		return -1;
+	}
+	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers);
+	a->qsbr = rte_zmalloc("txg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (!a->qsbr || rte_rcu_qsbr_init(a->qsbr, c->n_workers) != 0) {
+		snprintf(err, errlen, "cannot set up RCU for %u workers", c->n_workers);
+		return -1;
+	}
+	if (load_members(a, err, errlen) != 0)
+		return -1;
+
+	struct txg_store_opts so = {
+		.path = c->ledger_path,
+		.chain_id = c->chain_id,
+		.nosync = c->durability == TXG_DUR_NOSYNC,
+		.map_size = c->map_size_mb << 20,
+		.max_ttl_ms = c->max_ttl_ms,
+	};
+	if (txg_store_open(&a->store, &so, err, errlen) != 0)
+		return -1;
+	struct txg_store_head head;
+	if (txg_store_head(a->store, &head) != 0) {
+		snprintf(err, errlen, "ledger %s: cannot read its head", c->ledger_path);
+		return -1;
+	}
+	uint64_t ttl = c->max_ttl_ms > txg_store_max_ttl(a->store) ? c->max_ttl_ms : txg_store_max_ttl(a->store);
+	uint64_t now = txg_now_ms();
+	a->dedupe = txg_dedupe_new("txg_dedupe", c->dedupe_capacity, ttl, a->qsbr, now);
+	if (!a->dedupe) {
+		snprintf(err, errlen, "cannot create the dedupe window of %u ids (raise -m, or lower [dataplane] dedupe_capacity)",
+			 c->dedupe_capacity);
+		return -1;
+	}
+	uint64_t restored = 0;
+	if (txg_restore_dedupe(a->store, &head, a->dedupe, ttl, now, &restored, err, errlen) != 0)
+		return -1;
+	fprintf(stderr, "txgate: ledger %s: chain %" PRIu32 ", height %" PRIu64 ", %" PRIu64 " recent ids restored\n",
+		c->ledger_path, c->chain_id, head.height, restored);
+
+	a->n_workers = c->n_workers;
+	a->workers = rte_zmalloc("txg_workers", sizeof(*a->workers) * a->n_workers, RTE_CACHE_LINE_SIZE);
+	a->orderer = rte_zmalloc("txg_orderer", sizeof(*a->orderer), RTE_CACHE_LINE_SIZE);
+	if (!a->workers || !a->orderer) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (txg_orderer_init(a->orderer, c, &head, 2 * c->commit_group_max + 2, err, errlen) != 0)
+		return -1;
+	a->orderer->txn_pool = a->txn_pool;
+	a->orderer->dedupe = a->dedupe;
+	a->orderer->stop = &a->stop_orderer;
+	for (unsigned i = 0; i < a->n_workers; i++) {
+		struct txg_worker *w = &a->workers[i];
+		if (txg_worker_init(w, c, i, a->port_ids, err, errlen) != 0)
+			return -1;
+		char name[32];
+		snprintf(name, sizeof(name), "txg_w%u", i);
+		w->ring = rte_ring_create(name, c->ring_size, (int)rte_lcore_to_socket_id(w->lcore),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->ring) {
+			snprintf(err, errlen, "cannot create ring %s: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+		w->txn_pool = a->txn_pool;
+		w->members = a->members;
+		w->dedupe = a->dedupe;
+		w->qsbr = a->qsbr;
+		w->stop = &a->stop_workers;
+		a->orderer->in[i] = w->ring;
+	}
+	a->orderer->n_in = a->n_workers;
+	if (txg_committer_start(&a->committer, a->store, a->orderer, a->txn_pool, c->commit_group_max, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < c->n_ports; i++) {
+		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, err, errlen) != 0)
+			return -1;
+		a->n_ports_started = i + 1;
+	}
+	return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Runs on the main lcore until a signal, a drained input or a failure. */
+static void supervise(struct txg_app *a, const struct opts *o)
+{
+	struct txg_totals prev, now;
+	txg_app_totals(a, &prev);
+	uint64_t last_status = txg_now_ms(), last_rx_change = last_status;
+	uint64_t last_rx = 0;
+	while (!got_signal) {
+		sleep_ms(50);
+		uint64_t t = txg_now_ms();
+		txg_app_totals(a, &now);
+		if (__atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE))
+			return;
+		if (now.rx_packets != last_rx) {
+			last_rx = now.rx_packets;
+			last_rx_change = t;
+		}
+		if (o->status_ms && t - last_status >= o->status_ms) {
+			txg_app_status_line(&now, &prev, t - last_status);
+			prev = now;
+			last_status = t;
+		}
+		if (o->exit_on_drain && t - last_rx_change >= o->drain_ms) {
+			fprintf(stderr, "txgate: input drained (no packet for %u ms)\n", o->drain_ms);
+			return;
+		}
+	}
+	fprintf(stderr, "txgate: %s: draining\n", strsignal(got_signal));
+}
+
+/* Stop RX, let the orderer drain and seal, let the committer finish. */
+static int shutdown_pipeline(struct txg_app *a)
+{
+	__atomic_store_n(&a->stop_workers, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < a->n_workers; i++)
+		rte_eal_wait_lcore(a->workers[i].lcore);
+	__atomic_store_n(&a->stop_orderer, 1, __ATOMIC_RELEASE);
+	rte_eal_wait_lcore(a->orderer_lcore);
+	return txg_committer_stop(&a->committer);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+	static struct txg_app app;
+	struct txg_app *a = &app;
+	char err[1024];
+	if (txg_config_load(o.config, &a->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "txgate: %s\n", err);
+		return 1;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "txgate: libsodium failed to initialise\n");
+		return 1;
+	}
+	char *eal_argv[1 + TXG_MAX_EAL_ARGS + 64];
+	int eal_argc = 0;
+	eal_argv[eal_argc++] = argv[0];
+	for (int i = 0; i < a->cfg.eal_argc; i++)
+		eal_argv[eal_argc++] = a->cfg.eal_argv[i];
+	for (int i = 0; i < o.extra_argc && eal_argc < (int)RTE_DIM(eal_argv) - 1; i++)
+		eal_argv[eal_argc++] = o.extra_argv[i];
+	eal_argv[eal_argc] = NULL;
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "txgate: EAL initialisation failed: %s (arguments from %s [eal] args)\n",
+			rte_strerror(rte_errno), a->cfg.path);
+		return 1;
+	}
+	txg_clock_init();
+	a->start_ms = txg_now_ms();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (setup(a, err, sizeof(err)) != 0) {
+		fprintf(stderr, "txgate: %s\n", err);
+		txg_committer_stop(&a->committer);
+		for (unsigned i = 0; i < a->n_ports_started; i++)
+			txg_port_stop(a->port_ids[i]);
+		if (a->store)
+			txg_store_close(a->store);
+		rte_eal_cleanup();
+		return 1;
+	}
+	txg_app_telemetry(a);
+	rte_eal_remote_launch(txg_orderer_main, a->orderer, a->orderer_lcore);
+	for (unsigned i = 0; i < a->n_workers; i++)
+		rte_eal_remote_launch(txg_worker_main, &a->workers[i], a->workers[i].lcore);
+	fprintf(stderr, "txgate: running: %u worker(s), orderer on lcore %u, %u member(s)\n", a->n_workers,
+		a->orderer_lcore, txg_members_count(a->members));
+
+	supervise(a, &o);
+	int failed = __atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE);
+	if (failed) {
+		/* Nothing more can be committed; what was committed is safe. */
+		fprintf(stderr, "txgate: stopping: ledger commit failed: %s\n", a->committer.err);
+		struct txg_totals t;
+		txg_app_totals(a, &t);
+		txg_app_summary(&t, txg_now_ms() - a->start_ms);
+		_exit(3);
+	}
+	int rc = shutdown_pipeline(a);
+	for (unsigned i = 0; i < a->n_ports_started; i++)
+		txg_port_stop(a->port_ids[i]);
+	struct txg_totals t;
+	txg_app_totals(a, &t);
+	txg_app_summary(&t, txg_now_ms() - a->start_ms);
+	if (rc != 0) {
+		fprintf(stderr, "txgate: ledger commit failed: %s\n", a->committer.err);
+		_exit(3);
+	}
+	for (unsigned i = 0; i < a->n_workers; i++) {
+		txg_worker_fini(&a->workers[i]);
+		rte_ring_free(a->workers[i].ring);
+	}
+	txg_orderer_fini(a->orderer);
+	txg_store_close(a->store);
+	txg_dedupe_delete(a->dedupe);
+	txg_members_delete(a->members);
+	if (a->ed)
+		txg_ed_ctx_delete(a->ed);
+	rte_mempool_free(a->txn_pool);
+	rte_free(a->qsbr);
+	txg_config_free(&a->cfg);
+	rte_eal_cleanup();
+	return 0;
+}

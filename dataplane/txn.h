@@ -1,0 +1,33 @@
+/* An accepted transaction on its way from a worker through the orderer to
+ * the ledger. Slots come from one preallocated rte_mempool: a worker takes
+ * them in bulk, the committer returns them in bulk after the block holding
+ * them is durable. The record is copied out of the mbuf so that RX buffers
+ * are never held by the slower stages. */
+#ifndef TXG_TXN_H
+#define TXG_TXN_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "wire.h"
+
+/* Largest record a slot holds: a single-segment mbuf's UDP payload. */
+#define TXG_TXN_REC_MAX 2048u
+
+struct txg_txn {
+	uint8_t tx_id[TXG_ID_LEN];
+	uint64_t expires_ms;
+	uint64_t height;    /* set by the orderer */
+	uint32_t index;	    /* set by the orderer */
+	uint32_t dedupe_pos; /* slot in the dedupe table, set by the orderer */
+	uint16_t rec_len;   /* bytes in rec: body_len field, body, signature */
+	uint16_t rx_port;   /* DPDK port it arrived on */
+	uint16_t sport;	    /* source UDP port, host order (for receipts) */
+	uint8_t af;	    /* 4 or 6 */
+	uint8_t frame_flags; /* the frame's RECEIPT/ADMIT flags */
+	uint8_t src[16];    /* source address (IPv4 in the first 4 bytes) */
+	uint8_t rec[TXG_TXN_REC_MAX];
+} __rte_cache_aligned;
+
+#endif

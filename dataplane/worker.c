@@ -1,0 +1,276 @@
+/* Poll-mode worker. */
+#include "worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "clock.h"
+#include "txn.h"
+
+/* Fewest bytes a record takes: body_len field, minimal body, signature. */
+#define REC_MIN (2u + TXG_BODY_MIN + TXG_SIG_LEN)
+#define LOOKUP_MAX 64u
+
+struct txg_cand {
+	const uint8_t *rec;
+	const uint8_t *body;
+	const uint8_t *sig;
+	struct txg_member *m;
+	uint16_t body_len;
+	uint16_t rec_len;
+	uint16_t pkt;	/* index into pinfo */
+	uint8_t frame_flags;
+	uint8_t status; /* TXG_ST_ACCEPTED while still in the running */
+	uint8_t tx_id[TXG_ID_LEN];
+};
+
+int txg_worker_init(struct txg_worker *w, const struct txg_config *c, unsigned id, const uint16_t *port_ids,
+		    char *err, size_t errlen)
+{
+	const struct txg_worker_cfg *wc = &c->workers[id];
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->lcore = wc->lcore;
+	w->n_rxq = wc->n_rxq;
+	for (uint16_t i = 0; i < wc->n_rxq; i++) {
+		w->rx_port[i] = port_ids[wc->rxq[i].port];
+		w->rx_queue[i] = wc->rxq[i].queue;
+	}
+	txg_pkt_filter_from_config(&w->filter, c);
+	w->chain_id = c->chain_id;
+	w->max_ttl_ms = c->max_ttl_ms;
+	w->burst = c->burst;
+	w->idle_spins = c->idle_spins;
+	w->idle_sleep_us = c->idle_sleep_us;
+	/* A single-segment packet holds at most this many records. */
+	uint32_t per_pkt = RTE_MBUF_DEFAULT_DATAROOM / REC_MIN + 1;
+	w->cand_cap = (uint32_t)w->burst * per_pkt;
+	if (w->cand_cap < TXG_FRAME_MAX_RECS)
+		w->cand_cap = TXG_FRAME_MAX_RECS;
+	int sock = (int)rte_lcore_to_socket_id(w->lcore);
+	w->cands = rte_zmalloc_socket("cands", sizeof(*w->cands) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->mbufs = rte_zmalloc_socket("mbufs", sizeof(*w->mbufs) * w->burst, RTE_CACHE_LINE_SIZE, sock);
+	w->pinfo = rte_zmalloc_socket("pinfo", sizeof(*w->pinfo) * w->burst, RTE_CACHE_LINE_SIZE, sock);
+	w->recs = rte_zmalloc_socket("recs", sizeof(*w->recs) * TXG_FRAME_MAX_RECS, RTE_CACHE_LINE_SIZE, sock);
+	w->live = rte_zmalloc_socket("live", sizeof(*w->live) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->vitems = rte_zmalloc_socket("vitems", sizeof(*w->vitems) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->vok = rte_zmalloc_socket("vok", w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->objs = rte_zmalloc_socket("objs", sizeof(void *) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs) {
+		snprintf(err, errlen, "worker %u: out of memory for scratch", id);
+		txg_worker_fini(w);
+		return -1;
+	}
+	return 0;
+}
+
+void txg_worker_fini(struct txg_worker *w)
+{
+	rte_free(w->cands);
+	rte_free(w->mbufs);
+	rte_free(w->pinfo);
+	rte_free(w->recs);
+	rte_free(w->live);
+	rte_free(w->vitems);
+	rte_free(w->vok);
+	rte_free(w->objs);
+	w->cands = NULL;
+	w->mbufs = NULL;
+	w->pinfo = NULL;
+	w->recs = NULL;
+	w->live = NULL;
+	w->vitems = NULL;
+	w->vok = NULL;
+	w->objs = NULL;
+}
+
+static inline void judge(struct txg_worker *w, struct txg_cand *c, unsigned st)
+{
+	c->status = (uint8_t)st;
+	TXG_STAT_INC(w->stats.status[st], 1);
+}
+
+/* Rules 5, 6 and 8 (unknown_sender, duplicate, bad_signature) and queueing
+ * (overloaded) for cands[0..n). */
+static void judge_cands(struct txg_worker *w, uint32_t n)
+{
+	struct txg_cand *cands = w->cands;
+	uint32_t *live = w->live;
+	const void *keys[LOOKUP_MAX];
+	struct txg_member *mem[LOOKUP_MAX];
+	int32_t pos[LOOKUP_MAX];
+	uint32_t nl = 0;
+
+	/* 5: sender must be an active member. */
+	for (uint32_t i = 0; i < n; i += LOOKUP_MAX) {
+		uint32_t k = RTE_MIN(LOOKUP_MAX, n - i);
+		for (uint32_t j = 0; j < k; j++)
+			keys[j] = txg_body_sender(cands[i + j].body);
+		txg_members_lookup(w->members, keys, k, mem);
+		for (uint32_t j = 0; j < k; j++) {
+			struct txg_cand *c = &cands[i + j];
+			if (!mem[j]) {
+				judge(w, c, TXG_ST_UNKNOWN_SENDER);
+				continue;
+			}
+			c->m = mem[j];
+			txg_tx_id(c->body, c->body_len, c->tx_id);
+			live[nl++] = i + j;
+		}
+	}
+	/* 6: not already accepted. */
+	uint32_t nv = 0;
+	for (uint32_t i = 0; i < nl; i += LOOKUP_MAX) {
+		uint32_t k = RTE_MIN(LOOKUP_MAX, nl - i);
+		for (uint32_t j = 0; j < k; j++)
+			keys[j] = cands[live[i + j]].tx_id;
+		txg_dedupe_lookup(w->dedupe, keys, k, pos);
+		for (uint32_t j = 0; j < k; j++) {
+			struct txg_cand *c = &cands[live[i + j]];
+			if (pos[j] >= 0) {
+				judge(w, c, TXG_ST_DUPLICATE);
+				continue;
+			}
+			w->vitems[nv] = (struct txg_verify_item){.m = c->m, .msg = c->body, .len = c->body_len, .sig = c->sig};
+			live[nv++] = live[i + j];
+		}
+	}
+	/* 8: the signature. */
+	txg_verify_burst(w->vitems, nv, w->vok);
+	uint32_t na = 0;
+	for (uint32_t i = 0; i < nv; i++) {
+		if (!w->vok[i])
+			judge(w, &cands[live[i]], TXG_ST_BAD_SIGNATURE);
+		else
+			live[na++] = live[i];
+	}
+	if (na == 0)
+		return;
+	/* 9: a slot and room in the ring, else overloaded. */
+	uint32_t got = na;
+	if (rte_mempool_get_bulk(w->txn_pool, w->objs, na) != 0) {
+		got = 0;
+		while (got < na && rte_mempool_get(w->txn_pool, &w->objs[got]) == 0)
+			got++;
+	}
+	for (uint32_t i = 0; i < got; i++) {
+		struct txg_cand *c = &cands[live[i]];
+		struct txg_txn *t = w->objs[i];
+		const struct txg_pkt_info *pi = &w->pinfo[c->pkt];
+		memcpy(t->tx_id, c->tx_id, TXG_ID_LEN);
+		t->expires_ms = txg_body_expires(c->body);
+		t->height = 0;
+		t->index = 0;
+		t->rec_len = c->rec_len;
+		t->rx_port = w->cur_port;
+		t->sport = pi->sport;
+		t->af = pi->af;
+		t->frame_flags = c->frame_flags;
+		memcpy(t->src, pi->src, sizeof(t->src));
+		memcpy(t->rec, c->rec, c->rec_len);
+	}
+	uint32_t sent = rte_ring_sp_enqueue_burst(w->ring, w->objs, got, NULL);
+	if (sent < got)
+		rte_mempool_put_bulk(w->txn_pool, &w->objs[sent], got - sent);
+	for (uint32_t i = 0; i < na; i++)
+		judge(w, &cands[live[i]], i < sent ? TXG_ST_ACCEPTED : TXG_ST_OVERLOADED);
+}
+
+void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint64_t now_ms)
+{
+	struct txg_worker_stats *st = &w->stats;
+	uint32_t nc = 0;
+	uint64_t bytes = 0;
+	w->cur_port = port;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		bytes += m->pkt_len;
+		if (m->nb_segs != 1) {
+			TXG_STAT_INC(st->pkt_multiseg, 1);
+			continue;
+		}
+		struct txg_pkt_info *pi = &w->pinfo[i];
+		enum txg_pkt_err pe = txg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->ol_flags,
+						    &w->filter, pi);
+		TXG_STAT_INC(st->pkt[pe], 1);
+		if (pe != TXG_PKT_OK)
+			continue;
+		struct txg_frame_view fv;
+		enum txg_frame_err fe = txg_frame_parse(pi->payload, pi->payload_len, &fv, w->recs);
+		TXG_STAT_INC(st->frame[fe], 1);
+		if (fe != TXG_FE_OK)
+			continue;
+		TXG_STAT_INC(st->records, fv.count);
+		if (nc + fv.count > w->cand_cap) {
+			judge_cands(w, nc);
+			nc = 0;
+		}
+		for (uint16_t r = 0; r < fv.count; r++) {
+			const struct txg_rec_view *rv = &w->recs[r];
+			unsigned s = txg_check_static(rv->body, w->chain_id, now_ms, w->max_ttl_ms);
+			if (s != TXG_ST_COMMITTED) {
+				TXG_STAT_INC(st->status[s], 1);
+				continue;
+			}
+			struct txg_cand *c = &w->cands[nc++];
+			c->rec = rv->rec;
+			c->body = rv->body;
+			c->sig = rv->sig;
+			c->body_len = rv->body_len;
+			c->rec_len = rv->rec_len;
+			c->pkt = i;
+			c->frame_flags = fv.flags;
+			c->status = TXG_ST_ACCEPTED;
+			c->m = NULL;
+		}
+	}
+	if (nc)
+		judge_cands(w, nc);
+	TXG_STAT_INC(st->rx_packets, n);
+	TXG_STAT_INC(st->rx_bytes, bytes);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+int txg_worker_main(void *arg)
+{
+	struct txg_worker *w = arg;
+	uint32_t idle = 0;
+	rte_rcu_qsbr_thread_register(w->qsbr, w->id);
+	rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now_ms = txg_now_ms();
+		uint32_t got = 0;
+		for (uint16_t q = 0; q < w->n_rxq; q++) {
+			uint16_t n = rte_eth_rx_burst(w->rx_port[q], w->rx_queue[q], w->mbufs, w->burst);
+			if (n) {
+				txg_worker_burst(w, w->mbufs, n, w->rx_port[q], now_ms);
+				got += n;
+			}
+		}
+		TXG_STAT_INC(w->stats.polls, 1);
+		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+		if (got) {
+			idle = 0;
+			continue;
+		}
+		if (++idle < w->idle_spins) {
+			rte_pause();
+			continue;
+		}
+		if (w->idle_sleep_us) {
+			/* Sleeping readers are offline: RCU writers need not wait. */
+			rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+			rte_delay_us_sleep(w->idle_sleep_us);
+			rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+			TXG_STAT_INC(w->stats.idle_sleeps, 1);
+		}
+	}
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+	rte_rcu_qsbr_thread_unregister(w->qsbr, w->id);
+	return 0;
+}

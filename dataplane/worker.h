@@ -1,0 +1,72 @@
+/* A poll-mode worker: polls its RX queues in bursts, parses packets and
+ * frames, judges each record (spec section 3, rules 1-6 and 8-9), verifies
+ * signatures in batches and moves accepted transactions to its own
+ * single-producer/single-consumer ring towards the orderer. No allocation,
+ * locks or system calls per packet; backs off when idle. */
+#ifndef TXG_WORKER_H
+#define TXG_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "config.h"
+#include "dedupe.h"
+#include "members.h"
+#include "pkt.h"
+#include "stats.h"
+#include "verify.h"
+
+struct txg_cand; /* a record awaiting judgement (worker.c) */
+
+struct txg_worker {
+	struct txg_worker_stats stats; /* first: its own cache lines */
+	unsigned id;		       /* 0.. n_workers-1, also the RCU thread id */
+	unsigned lcore;
+	uint16_t n_rxq;
+	uint16_t rx_port[TXG_MAX_QUEUES_PER_WORKER];
+	uint16_t rx_queue[TXG_MAX_QUEUES_PER_WORKER];
+	struct rte_ring *ring;	     /* to the orderer (SP/SC) */
+	struct rte_mempool *txn_pool; /* struct txg_txn slots */
+	struct txg_members *members;
+	struct txg_dedupe *dedupe;
+	struct rte_rcu_qsbr *qsbr;
+	struct txg_pkt_filter filter;
+	uint32_t chain_id;
+	uint64_t max_ttl_ms;
+	uint16_t burst;
+	uint32_t idle_spins;
+	uint32_t idle_sleep_us;
+	const volatile int *stop; /* set to end the loop */
+	uint16_t cur_port;	  /* port of the burst being processed */
+
+	/* Scratch, sized at creation. */
+	uint32_t cand_cap;
+	struct txg_cand *cands;
+	struct rte_mbuf **mbufs;
+	struct txg_pkt_info *pinfo;
+	struct txg_rec_view *recs; /* TXG_FRAME_MAX_RECS */
+	uint32_t *live;
+	struct txg_verify_item *vitems;
+	uint8_t *vok;
+	void **objs;
+};
+
+/* Fill w's configuration from c and worker index id (port_ids maps config
+ * port index to DPDK port id) and allocate its scratch. The caller sets
+ * ring, txn_pool, members, dedupe, qsbr and stop. 0, or -1 with err. */
+int txg_worker_init(struct txg_worker *w, const struct txg_config *c, unsigned id, const uint16_t *port_ids,
+		    char *err, size_t errlen);
+/* Release the scratch. */
+void txg_worker_fini(struct txg_worker *w);
+
+/* Lcore entry point: arg is a struct txg_worker. Returns when *stop. */
+int txg_worker_main(void *arg);
+
+/* Process one RX burst of n packets (exposed for tests). */
+void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,201 @@
+/* Orderer: merge worker rings, dedupe, cut and seal blocks. */
+#include "orderer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "clock.h"
+
+#define TAKE_BURST 64u
+
+int txg_orderer_init(struct txg_orderer *o, const struct txg_config *c, const struct txg_store_head *head,
+		     unsigned n_blocks, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	o->chain_id = c->chain_id;
+	o->max_txs = c->block_max_txs;
+	o->max_bytes = c->block_max_bytes;
+	o->max_wait_tsc = (uint64_t)c->block_max_wait_us * rte_get_tsc_hz() / 1000000u;
+	o->idle_spins = c->idle_spins;
+	o->idle_sleep_us = c->idle_sleep_us;
+	o->next_height = head->height + 1;
+	memcpy(o->prev_hash, head->hash, TXG_HASH_LEN);
+	o->last_ts = head->timestamp_ms;
+	unsigned ring_sz = rte_align32pow2(n_blocks + 1);
+	o->to_commit = rte_ring_create("txg_to_commit", ring_sz, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	o->free_blocks = rte_ring_create("txg_free_blocks", ring_sz, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	o->pool = rte_zmalloc("txg_blocks", sizeof(*o->pool) * n_blocks, RTE_CACHE_LINE_SIZE);
+	if (!o->to_commit || !o->free_blocks || !o->pool) {
+		snprintf(err, errlen, "orderer: cannot allocate block rings");
+		txg_orderer_fini(o);
+		return -1;
+	}
+	o->n_blocks = n_blocks;
+	for (unsigned i = 0; i < n_blocks; i++) {
+		struct txg_block *b = &o->pool[i];
+		size_t m = o->max_txs;
+		b->txns = rte_malloc("blk_txns", sizeof(*b->txns) * m, 0);
+		b->ids = rte_malloc("blk_ids", TXG_HASH_LEN * m, 0);
+		b->scratch = rte_malloc("blk_scratch", TXG_HASH_LEN * m, 0);
+		b->stx = rte_malloc("blk_stx", sizeof(*b->stx) * m, 0);
+		if (!b->txns || !b->ids || !b->scratch || !b->stx) {
+			snprintf(err, errlen, "orderer: out of memory for %u blocks of %u transactions (lower [ledger] "
+					      "commit_group_max or [block] max_txs, or raise -m)",
+				 n_blocks, o->max_txs);
+			txg_orderer_fini(o);
+			return -1;
+		}
+		rte_ring_sp_enqueue(o->free_blocks, b);
+	}
+	return 0;
+}
+
+void txg_orderer_fini(struct txg_orderer *o)
+{
+	if (o->pool)
+		for (unsigned i = 0; i < o->n_blocks; i++) {
+			rte_free(o->pool[i].txns);
+			rte_free(o->pool[i].ids);
+			rte_free(o->pool[i].scratch);
+			rte_free(o->pool[i].stx);
+		}
+	rte_free(o->pool);
+	rte_ring_free(o->to_commit);
+	rte_ring_free(o->free_blocks);
+	o->pool = NULL;
+	o->to_commit = o->free_blocks = NULL;
+}
+
+static void backoff(const struct txg_orderer *o, uint32_t *idle)
+{
+	if (++*idle < o->idle_spins || o->idle_sleep_us == 0)
+		rte_pause();
+	else
+		rte_delay_us_sleep(o->idle_sleep_us);
+}
+
+/* A free block buffer; waits while the ledger is behind. */
+static struct txg_block *get_block(struct txg_orderer *o)
+{
+	void *b;
+	uint32_t idle = 0;
+	while (rte_ring_sc_dequeue(o->free_blocks, &b) != 0) {
+		TXG_STAT_INC(o->stats.stall_polls, 1);
+		backoff(o, &idle);
+	}
+	struct txg_block *blk = b;
+	blk->n = 0;
+	blk->bytes = 0;
+	return blk;
+}
+
+static void seal(struct txg_orderer *o, uint64_t now_ms)
+{
+	struct txg_block *b = o->cur;
+	o->cur = NULL;
+	struct txg_block_hdr *h = &b->hdr;
+	h->version = TXG_BLOCK_VERSION;
+	h->chain_id = o->chain_id;
+	h->height = o->next_height++;
+	h->timestamp_ms = now_ms > o->last_ts ? now_ms : o->last_ts;
+	h->tx_count = b->n;
+	memcpy(h->prev_hash, o->prev_hash, TXG_HASH_LEN);
+	txg_merkle_root((const uint8_t(*)[TXG_HASH_LEN])b->ids, b->n, b->scratch, h->tx_root);
+	txg_hdr_encode(h, b->hdr_bytes);
+	txg_block_hash(b->hdr_bytes, b->hash);
+	memcpy(o->prev_hash, b->hash, TXG_HASH_LEN);
+	o->last_ts = h->timestamp_ms;
+	/* The commit ring holds every block buffer: this never fails. */
+	rte_ring_sp_enqueue(o->to_commit, b);
+	TXG_STAT_INC(o->stats.blocks, 1);
+	TXG_STAT_INC(o->stats.ordered, b->n);
+}
+
+static void refuse(struct txg_orderer *o, struct txg_txn *t, unsigned st)
+{
+	TXG_STAT_INC(o->stats.status[st], 1);
+	rte_mempool_put(o->txn_pool, t);
+}
+
+static void take(struct txg_orderer *o, struct txg_txn *t, uint64_t now_ms)
+{
+	/* Ids are forgotten once expired; re-checking here means a copy that
+	 * passed a worker just before its id was forgotten is never ordered twice. */
+	if (t->expires_ms <= now_ms) {
+		refuse(o, t, TXG_ST_EXPIRED);
+		return;
+	}
+	int32_t pos = txg_dedupe_insert(o->dedupe, t->tx_id, t->expires_ms);
+	if (pos == -EEXIST) {
+		refuse(o, t, TXG_ST_DUPLICATE);
+		return;
+	}
+	if (pos < 0) {
+		refuse(o, t, TXG_ST_OVERLOADED);
+		return;
+	}
+	if (o->cur && o->cur->n && o->cur->bytes + t->rec_len > o->max_bytes)
+		seal(o, now_ms);
+	if (!o->cur) {
+		o->cur = get_block(o);
+		o->cur_first_tsc = rte_get_tsc_cycles();
+	}
+	struct txg_block *b = o->cur;
+	t->height = o->next_height;
+	t->index = b->n;
+	t->dedupe_pos = (uint32_t)pos;
+	txg_dedupe_locate(o->dedupe, pos, t->height, t->index);
+	b->txns[b->n] = t;
+	memcpy(b->ids[b->n], t->tx_id, TXG_HASH_LEN);
+	b->n++;
+	b->bytes += t->rec_len;
+	if (b->n >= o->max_txs)
+		seal(o, now_ms);
+}
+
+unsigned txg_orderer_poll(struct txg_orderer *o, uint64_t now_ms, int final)
+{
+	void *buf[TAKE_BURST];
+	unsigned got = 0;
+	uint32_t expired = txg_dedupe_expire(o->dedupe, now_ms);
+	if (expired)
+		TXG_STAT_INC(o->stats.dedupe_expired, expired);
+	for (unsigned r = 0; r < o->n_in; r++) {
+		unsigned n = rte_ring_sc_dequeue_burst(o->in[r], buf, TAKE_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			take(o, buf[i], now_ms);
+		got += n;
+	}
+	if (got)
+		TXG_STAT_INC(o->stats.received, got);
+	TXG_STAT_SET(o->stats.dedupe_size, o->dedupe->size);
+	if (o->cur && o->cur->n && (final || rte_get_tsc_cycles() - o->cur_first_tsc >= o->max_wait_tsc))
+		seal(o, now_ms);
+	return got;
+}
+
+int txg_orderer_main(void *arg)
+{
+	struct txg_orderer *o = arg;
+	uint32_t idle = 0;
+	for (;;) {
+		int stopping = __atomic_load_n(o->stop, __ATOMIC_ACQUIRE);
+		unsigned got = txg_orderer_poll(o, txg_now_ms(), stopping);
+		if (got) {
+			idle = 0;
+			continue;
+		}
+		if (stopping) {
+			/* Workers are gone: one empty pass means every ring is drained. */
+			txg_orderer_poll(o, txg_now_ms(), 1);
+			break;
+		}
+		backoff(o, &idle);
+	}
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* The orderer: the one consumer of every worker ring. It makes the
+ * authoritative dedupe insert (a copy that raced through two workers is a
+ * duplicate here), assigns each transaction its height and index, and cuts
+ * blocks by max transactions, max bytes and max wait, computing the Merkle
+ * root and chaining block hashes. Sealed blocks go to the committer's ring;
+ * when the ledger falls behind and no block buffer is free, the orderer
+ * waits, the worker rings fill, and workers answer overloaded. */
+#ifndef TXG_ORDERER_H
+#define TXG_ORDERER_H
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "block.h"
+#include "config.h"
+#include "dedupe.h"
+#include "stats.h"
+#include "store.h"
+#include "txn.h"
+
+/* A block being filled or committed; buffers from a fixed pool. */
+struct txg_block {
+	struct txg_block_hdr hdr;
+	uint8_t hdr_bytes[TXG_HDR_LEN];
+	uint8_t hash[TXG_HASH_LEN];
+	uint32_t n;
+	uint32_t bytes;
+	struct txg_txn **txns;		/* [max_txs] */
+	uint8_t (*ids)[TXG_HASH_LEN];	/* [max_txs] */
+	uint8_t (*scratch)[TXG_HASH_LEN]; /* [max_txs], Merkle work area */
+	struct txg_store_tx *stx;	/* [max_txs], filled by the committer */
+};
+
+struct txg_orderer {
+	struct txg_orderer_stats stats;
+	struct rte_ring *in[TXG_MAX_WORKERS];
+	unsigned n_in;
+	struct rte_ring *to_commit;   /* sealed blocks, to the committer */
+	struct rte_ring *free_blocks; /* empty block buffers, back from the committer */
+	struct rte_mempool *txn_pool;
+	struct txg_dedupe *dedupe;
+	uint32_t chain_id;
+	uint32_t max_txs, max_bytes;
+	uint64_t max_wait_tsc;
+	uint32_t idle_spins, idle_sleep_us;
+	uint64_t next_height;
+	uint8_t prev_hash[TXG_HASH_LEN];
+	uint64_t last_ts;
+	struct txg_block *cur;
+	uint64_t cur_first_tsc;
+	const volatile int *stop; /* set once the workers have stopped: drain, seal, return */
+	struct txg_block *pool;	  /* all block buffers */
+	unsigned n_blocks;
+};
+
+/* Set up o from c, allocate n_blocks block buffers into free_blocks and the
+ * two block rings; head is the ledger's head (height 0 when empty). The
+ * caller sets in[], n_in, txn_pool, dedupe and stop. 0, or -1 with err. */
+int txg_orderer_init(struct txg_orderer *o, const struct txg_config *c, const struct txg_store_head *head,
+		     unsigned n_blocks, char *err, size_t errlen);
+void txg_orderer_fini(struct txg_orderer *o);
+
+/* Lcore entry point (arg: struct txg_orderer). Returns after *stop once
+ * every ring is empty and the last block is sealed. */
+int txg_orderer_main(void *arg);
+
+/* One pass over the rings (exposed for tests): returns txns taken. */
+unsigned txg_orderer_poll(struct txg_orderer *o, uint64_t now_ms, int final);
+
+#endif

@@ -1,0 +1,138 @@
+# Shared helpers for txgate's integration tests (sourced, bash).
+# Each test gets its own directory, EAL file prefix and lcore map that fits
+# two CPUs; nothing is sent on any network: traffic comes from pcap files.
+set -euo pipefail
+
+: "${BUILD:?BUILD must name the meson build directory}"
+TXGATE=$BUILD/dataplane/txgate
+TXGATECTL=$BUILD/control/txgatectl
+TXGEN=$BUILD/control/txgen/txgen
+CHAIN=1312901187
+DST4=192.0.2.10
+DST6=2001:db8::10
+
+T=$(mktemp -d /tmp/txgate-it.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+PREFIX=txgit$$
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+
+# keygen N: member keys in $T/keys
+keygen() { "$TXGEN" keygen --out "$T/keys" --count "$1" >/dev/null; }
+
+# gen NAME COUNT [txgen pcap options...]: $T/NAME.pcap and $T/NAME.tsv
+gen() {
+	local name=$1 count=$2
+	shift 2
+	"$TXGEN" pcap --keys "$T/keys" --chain "$CHAIN" --out "$T/$name.pcap" --manifest "$T/$name.tsv" \
+		--count "$count" --dst-ip "$DST4" --dst-ip6 "$DST6" "$@" 2>"$T/$name.gen.log" ||
+		{ cat "$T/$name.gen.log" >&2; fail "txgen pcap $name"; }
+}
+
+# config FILE [extra lines appended to [dataplane]]: a config for one port
+# per pcap named in PCAPS (space separated) and one worker polling them all.
+config() {
+	local file=$1
+	shift
+	local vdevs="" ports="" rx="" i=0
+	for p in $PCAPS; do
+		vdevs+=" --vdev=net_pcap$i,rx_pcap=$p"
+		ports+=$'\n'"[port$i]"$'\n'"device = net_pcap$i"$'\n'
+		rx+=" port$i:0"
+		i=$((i + 1))
+	done
+	cat >"$file" <<CFG
+[eal]
+args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@1 $vdevs --log-level=*:warning
+
+[net]
+udp_port = 7400
+ipv4 = $DST4
+ipv6 = $DST6
+
+[chain]
+chain_id = $CHAIN
+max_ttl_ms = 120000
+members_file = $T/keys/members.txt
+
+[block]
+max_txs = 256
+max_wait_us = 2000
+
+[ledger]
+path = $T/ledger
+
+[dataplane]
+txn_pool = 8192
+mbuf_pool = 4096
+dedupe_capacity = 65536
+idle_sleep_us = 100
+orderer_lcore = 2
+$(printf '%s\n' "$@")
+$ports
+[worker0]
+lcore = 1
+rx =$rx
+CFG
+}
+
+# run CONFIG [txgate options]: runs txgate until its input drains; the
+# summary goes to $T/run.log. Fails if txgate does.
+run() {
+	local cfg=$1
+	shift
+	"$TXGATE" -c "$cfg" --exit-on-drain --drain-ms 700 --status-ms 0 "$@" 2>"$T/run.log" ||
+		{ cat "$T/run.log" >&2; fail "txgate exited with $?"; }
+}
+
+# counter NAME: its value in the last summary in $T/run.log
+counter() {
+	tr ' ' '\n' <"$T/run.log" | awk -F= -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "missing" : v) }'
+}
+
+# expect_counts MANIFEST...: every status and drop counter in the summary
+# equals the number of manifest lines expecting it (0 when none do).
+expect_counts() {
+	local names
+	names=$(tr ' ' '\n' <"$T/run.log" | grep -E '^(pkt_|frame_|committed=|duplicate=|bad_signature=|unknown_sender=|expired=|expiry_too_far=|wrong_chain=|overloaded=|malformed=)' | cut -d= -f1 | grep -v '^pkt_multiseg$' | sort -u)
+	[ -n "$names" ] || fail "no counters in the summary"
+	local bad=0
+	for n in $names; do
+		local want got
+		want=$(cat "$@" | awk -F'\t' -v k="$n" '!/^#/ && $4 == k { c++ } END { print c + 0 }')
+		got=$(counter "$n")
+		if [ "$want" != "$got" ]; then
+			echo "counter $n: manifest expects $want, txgate counted $got" >&2
+			bad=1
+		fi
+	done
+	[ "$(counter in_flight)" = 0 ] || { echo "in_flight is $(counter in_flight) at exit" >&2; bad=1; }
+	[ $bad = 0 ] || { cat "$T/run.log" >&2; fail "counters differ from the manifest"; }
+}
+
+# ledger_ids: the tx ids in the ledger, one per line, in ledger order
+ledger_ids() { "$TXGATECTL" ledger --ledger "$T/ledger" dump | awk -F'"tx_id":"' 'NF > 1 { split($2, a, "\""); print a[1] }'; }
+
+# manifest_committed MANIFEST...: ids the manifests expect committed, sorted
+manifest_committed() { cat "$@" | awk -F'\t' '!/^#/ && $4 == "committed" { print $3 }' | sort; }
+
+# expect_ledger MANIFEST...: the ledger holds exactly the manifests'
+# committed set, each once, and its chain verifies.
+expect_ledger() {
+	ledger_ids >"$T/ledger.ids"
+	sort "$T/ledger.ids" >"$T/ledger.sorted"
+	local dups
+	dups=$(uniq -d "$T/ledger.sorted" | wc -l)
+	[ "$dups" = 0 ] || fail "$dups tx ids are in the ledger more than once"
+	manifest_committed "$@" >"$T/want.sorted"
+	if ! cmp -s "$T/ledger.sorted" "$T/want.sorted"; then
+		echo "ledger: $(wc -l <"$T/ledger.sorted") ids, manifest: $(wc -l <"$T/want.sorted") committed" >&2
+		diff "$T/want.sorted" "$T/ledger.sorted" | head -5 >&2
+		fail "the ledger's transactions differ from the manifest's committed set"
+	fi
+	"$TXGATECTL" ledger --ledger "$T/ledger" verify >"$T/verify.log" 2>&1 || { cat "$T/verify.log" >&2; fail "ledger verify"; }
+}
+
+# head_height: the ledger's height
+head_height() { "$TXGATECTL" ledger --ledger "$T/ledger" head | tr ' ' '\n' | awk -F= '$1 == "height" { print $2 }'; }
