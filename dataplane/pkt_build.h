@@ -24,13 +24,12 @@ size_t txg_pkt_l4_off(const struct txg_pkt_spec *s);
  * cap or the payload exceeds what one IP datagram carries. */
 size_t txg_pkt_build(uint8_t *out, size_t cap, const struct txg_pkt_spec *s, const uint8_t *payload, size_t plen);
 
-/* Internet checksum (ones' complement of the ones' complement sum) of
- * p[0..n), added to an initial partial sum; returns the folded 16-bit value
- * in network byte order as stored in a header. */
+/* Internet checksum of p[0..n) plus a partial sum: the 16-bit value to
+ * store big-endian in the header. */
 uint16_t txg_inet_csum(const uint8_t *p, size_t n, uint32_t sum);
 
-/* UDP checksum of a packet whose UDP header starts at udp (length from its
- * header), over the IPv4 or IPv6 pseudo header; as stored (0 mapped to 0xffff). */
+/* UDP checksum of udp[0..udp_len) (checksum field zeroed) over the IPv4 or
+ * IPv6 pseudo header, to store big-endian (0 becomes 0xffff). */
 uint16_t txg_udp_csum(uint8_t af, const uint8_t *src, const uint8_t *dst, const uint8_t *udp, size_t udp_len);
 
 #endif
