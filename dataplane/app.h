@@ -32,6 +32,8 @@ struct txg_app {
 	unsigned orderer_lcore;
 	volatile int stop_workers, stop_orderer;
 	uint64_t start_ms;
+	uint64_t first_rx_ms;	   /* when the first packet was seen (50 ms resolution) */
+	uint64_t last_commit_ms;   /* when the committed count last grew */
 };
 
 /* Totals over every stage; status[] is each record's final status so far
@@ -49,8 +51,9 @@ struct txg_totals {
 void txg_app_totals(const struct txg_app *a, struct txg_totals *t);
 /* Print the one-line status (rates against prev over dt_ms) to stderr. */
 void txg_app_status_line(const struct txg_totals *now, const struct txg_totals *prev, uint64_t dt_ms);
-/* Print the exit summary to stderr. */
-void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms);
+/* Print the exit summary to stderr; active_ms runs from the first packet
+ * to the last commit and gives the committed rate. */
+void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t active_ms);
 /* Register the /txgate/... telemetry commands for a. */
 void txg_app_telemetry(struct txg_app *a);
 

@@ -290,7 +290,7 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	struct txg_totals prev, now;
 	txg_app_totals(a, &prev);
 	uint64_t last_status = txg_now_ms(), last_rx_change = last_status;
-	uint64_t last_rx = 0;
+	uint64_t last_rx = 0, last_committed = 0;
 	while (!got_signal) {
 		sleep_ms(50);
 		uint64_t t = txg_now_ms();
@@ -298,8 +298,14 @@ static void supervise(struct txg_app *a, const struct opts *o)
 		if (__atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE))
 			return;
 		if (now.rx_packets != last_rx) {
+			if (last_rx == 0)
+				a->first_rx_ms = t;
 			last_rx = now.rx_packets;
 			last_rx_change = t;
+		}
+		if (now.status[TXG_ST_COMMITTED] != last_committed) {
+			last_committed = now.status[TXG_ST_COMMITTED];
+			a->last_commit_ms = t;
 		}
 		if (o->status_ms && t - last_status >= o->status_ms) {
 			txg_app_status_line(&now, &prev, t - last_status);
@@ -382,15 +388,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "txgate: stopping: ledger commit failed: %s\n", a->committer.err);
 		struct txg_totals t;
 		txg_app_totals(a, &t);
-		txg_app_summary(&t, txg_now_ms() - a->start_ms);
+		txg_app_summary(&t, txg_now_ms() - a->start_ms, a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0);
 		_exit(3);
 	}
 	int rc = shutdown_pipeline(a);
+	a->last_commit_ms = txg_now_ms();
 	for (unsigned i = 0; i < a->n_ports_started; i++)
 		txg_port_stop(a->port_ids[i]);
 	struct txg_totals t;
 	txg_app_totals(a, &t);
-	txg_app_summary(&t, txg_now_ms() - a->start_ms);
+	txg_app_summary(&t, txg_now_ms() - a->start_ms, a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0);
 	if (rc != 0) {
 		fprintf(stderr, "txgate: ledger commit failed: %s\n", a->committer.err);
 		_exit(3);

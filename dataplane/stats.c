@@ -62,7 +62,7 @@ void txg_app_status_line(const struct txg_totals *now, const struct txg_totals *
 	fprintf(stderr, "%s\n", buf);
 }
 
-void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms)
+void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t active_ms)
 {
 	fprintf(stderr, "txgate: summary after %" PRIu64 " ms\n", elapsed_ms);
 	fprintf(stderr, "  rx_packets=%" PRIu64 " rx_bytes=%" PRIu64 " records=%" PRIu64 " pkt_multiseg=%" PRIu64 "\n",
@@ -80,8 +80,8 @@ void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms)
 			" commit_us_max=%" PRIu64 " dedupe_size=%" PRIu64 " dedupe_expired=%" PRIu64 "\n",
 		t->height, t->blocks, t->commits, t->commits ? t->commit_us_total / t->commits : 0, t->commit_us_max,
 		t->dedupe_size, t->dedupe_expired);
-	uint64_t secs_x1000 = elapsed_ms ? elapsed_ms : 1;
-	fprintf(stderr, "  committed_tx_per_s=%" PRIu64 "\n", t->status[TXG_ST_COMMITTED] * 1000u / secs_x1000);
+	fprintf(stderr, "  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
+		t->status[TXG_ST_COMMITTED] * 1000u / (active_ms ? active_ms : 1));
 }
 
 static struct txg_app *tel_app;
