@@ -1,19 +1,14 @@
 /* Dedupe window: rte_hash + RCU reclamation + a per-second expiry wheel. */
 #include "dedupe.h"
+#include "keyhash.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
-
-static uint32_t id_hash(const void *key, uint32_t len, uint32_t init)
-{
-	return rte_hash_crc(key, len, init);
-}
 
 struct txg_dedupe *txg_dedupe_new(const char *name, uint32_t capacity, uint64_t max_ttl_ms, struct rte_rcu_qsbr *v,
 				  uint64_t now_ms)
@@ -27,7 +22,7 @@ struct txg_dedupe *txg_dedupe_new(const char *name, uint32_t capacity, uint64_t 
 		.name = name,
 		.entries = entries,
 		.key_len = TXG_ID_LEN,
-		.hash_func = id_hash,
+		.hash_func = txg_key_hash,
 		.hash_func_init_val = (uint32_t)rte_rand(),
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,

@@ -1,5 +1,6 @@
 /* Member table. */
 #include "members.h"
+#include "keyhash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,18 +8,12 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
 #include <sodium.h>
 
 #include "ed25519/ed25519.h"
-
-static uint32_t pk_hash(const void *key, uint32_t len, uint32_t init)
-{
-	return rte_hash_crc(key, len, init);
-}
 
 struct txg_members *txg_members_new(uint32_t capacity, struct rte_rcu_qsbr *v, struct txg_ed_ctx *ed)
 {
@@ -29,7 +24,7 @@ struct txg_members *txg_members_new(uint32_t capacity, struct rte_rcu_qsbr *v, s
 		.name = "txg_members",
 		.entries = capacity < 64 ? 64 : capacity,
 		.key_len = TXG_KEY_LEN,
-		.hash_func = pk_hash,
+		.hash_func = txg_key_hash,
 		.hash_func_init_val = (uint32_t)rte_rand(),
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,

@@ -82,8 +82,9 @@ CFG
 run() {
 	local cfg=$1
 	shift
-	"$TXGATE" -c "$cfg" --exit-on-drain --drain-ms 700 --status-ms 0 "$@" 2>"$T/run.log" ||
-		{ cat "$T/run.log" >&2; fail "txgate exited with $?"; }
+	local rc=0
+	"$TXGATE" -c "$cfg" --exit-on-drain --drain-ms 700 --status-ms 0 "$@" 2>"$T/run.log" || rc=$?
+	[ $rc = 0 ] || { cat "$T/run.log" >&2; fail "txgate exited with status $rc"; }
 }
 
 # counter NAME: its value in the last summary in $T/run.log
