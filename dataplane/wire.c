@@ -53,7 +53,7 @@ enum txg_frame_err txg_frame_parse(const uint8_t *p, size_t len, struct txg_fram
 		recs[i].body = p + off + 2;
 		recs[i].sig = p + off + 2 + bl;
 		recs[i].body_len = bl;
-		recs[i].rec_len = (uint16_t)(rl > 0xffff ? 0xffff : rl);
+		recs[i].rec_len = (uint32_t)rl;
 		off += rl;
 	}
 	if (off != len)
@@ -74,7 +74,7 @@ int txg_record_view(const uint8_t *p, size_t len, struct txg_rec_view *rv)
 	rv->body = p + 2;
 	rv->sig = p + 2 + bl;
 	rv->body_len = bl;
-	rv->rec_len = (uint16_t)(len > 0xffff ? 0xffff : len);
+	rv->rec_len = (uint32_t)len;
 	return 0;
 }
 

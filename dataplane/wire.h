@@ -65,7 +65,7 @@ struct txg_rec_view {
 	const uint8_t *body; /* rec + 2 */
 	const uint8_t *sig;  /* body + body_len */
 	uint16_t body_len;
-	uint16_t rec_len; /* 2 + body_len + 64 */
+	uint32_t rec_len; /* 2 + body_len + 64 */
 };
 
 struct txg_frame_view {

@@ -16,6 +16,10 @@
 #define REC_MIN (2u + TXG_BODY_MIN + TXG_SIG_LEN)
 #define LOOKUP_MAX 64u
 
+/* A record comes from one single-segment mbuf of the pool txgate creates
+ * (RTE_MBUF_DEFAULT_BUF_SIZE), so it always fits a transaction slot. */
+_Static_assert(TXG_TXN_REC_MAX >= RTE_MBUF_DEFAULT_DATAROOM, "a record must fit a txn slot");
+
 struct txg_cand {
 	const uint8_t *rec;
 	const uint8_t *body;

@@ -1,0 +1,273 @@
+/* Members file loader: see members_file.h. */
+#include "members_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int name_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+	       c == ':' || c == '@' || c == '-';
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t'; }
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct txg_member_entry *x = *(const struct txg_member_entry *const *)a;
+	const struct txg_member_entry *y = *(const struct txg_member_entry *const *)b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : (x->line > y->line) - (x->line < y->line);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct txg_member_entry *x = *(const struct txg_member_entry *const *)a;
+	const struct txg_member_entry *y = *(const struct txg_member_entry *const *)b;
+	int r = memcmp(x->pk, y->pk, sizeof(x->pk));
+	return r ? r : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Find the earliest line that repeats an earlier entry under cmp's
+ * equality (cmp orders equal entries by line). Sets *dup and *first. */
+static void earliest_dup(const struct txg_member_entry **v, size_t n, int (*cmp)(const void *, const void *),
+			 int by_name, const struct txg_member_entry **dup, const struct txg_member_entry **first)
+{
+	*dup = *first = NULL;
+	qsort(v, n, sizeof(*v), cmp);
+	for (size_t i = 1; i < n; i++) {
+		int same = by_name ? strcmp(v[i]->name, v[i - 1]->name) == 0
+				   : memcmp(v[i]->pk, v[i - 1]->pk, sizeof(v[i]->pk)) == 0;
+		if (!same)
+			continue;
+		size_t g = i - 1; /* first of the group: v[i-1] if v[i] is the group's second */
+		if (i >= 2) {
+			int same_prev = by_name ? strcmp(v[i - 1]->name, v[i - 2]->name) == 0
+						: memcmp(v[i - 1]->pk, v[i - 2]->pk, sizeof(v[i]->pk)) == 0;
+			if (same_prev)
+				continue; /* not the group's second entry */
+		}
+		if (!*dup || v[i]->line < (*dup)->line) {
+			*dup = v[i];
+			*first = v[g];
+		}
+	}
+}
+
+int txg_members_parse(const char *text, size_t len, const char *fname, struct txg_member_entry **out, size_t *n,
+		      char *err, size_t errlen)
+{
+	*out = NULL;
+	*n = 0;
+	if (sodium_init() < 0) {
+		set_err(err, errlen, "%s: libsodium failed to initialise", fname);
+		return -1;
+	}
+	struct txg_member_entry *arr = NULL;
+	size_t cnt = 0, cap = 0, pos = 0;
+	unsigned line = 0;
+
+	while (pos < len) {
+		line++;
+		const char *s = text + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - s) : len - pos;
+		pos += ll + (nl ? 1 : 0);
+		if (ll > 0 && s[ll - 1] == '\r')
+			ll--;
+		if (ll > TXG_MEMBERS_LINE_MAX) {
+			set_err(err, errlen, "%s:%u: line too long (over %u bytes)", fname, line, TXG_MEMBERS_LINE_MAX);
+			goto fail;
+		}
+		if (memchr(s, '\0', ll)) {
+			set_err(err, errlen, "%s:%u: NUL byte in line", fname, line);
+			goto fail;
+		}
+		const char *hash = memchr(s, '#', ll);
+		if (hash)
+			ll = (size_t)(hash - s);
+
+		size_t i = 0;
+		while (i < ll && is_ws(s[i]))
+			i++;
+		if (i == ll)
+			continue; /* blank or comment */
+		size_t n0 = i;
+		while (i < ll && !is_ws(s[i]))
+			i++;
+		size_t nlen = i - n0;
+		while (i < ll && is_ws(s[i]))
+			i++;
+		size_t k0 = i;
+		while (i < ll && !is_ws(s[i]))
+			i++;
+		size_t klen = i - k0;
+		while (i < ll && is_ws(s[i]))
+			i++;
+		if (klen == 0 || i != ll) {
+			set_err(err, errlen, "%s:%u: syntax error: expected 'name hexkey'", fname, line);
+			goto fail;
+		}
+		if (nlen > TXG_MEMBER_NAME_MAX) {
+			set_err(err, errlen, "%s:%u: member name longer than %u characters", fname, line,
+				TXG_MEMBER_NAME_MAX);
+			goto fail;
+		}
+		for (size_t j = 0; j < nlen; j++)
+			if (!name_char((unsigned char)s[n0 + j])) {
+				set_err(err, errlen,
+					"%s:%u: bad member name: character %zu is not one of A-Z a-z 0-9 _ . : @ -",
+					fname, line, j + 1);
+				goto fail;
+			}
+		if (klen != 64) {
+			set_err(err, errlen, "%s:%u: bad hex key: %zu characters, expected 64 hex digits", fname, line,
+				klen);
+			goto fail;
+		}
+		uint8_t pk[32];
+		for (size_t j = 0; j < 32; j++) {
+			int hi = hexval((unsigned char)s[k0 + 2 * j]), lo = hexval((unsigned char)s[k0 + 2 * j + 1]);
+			if (hi < 0 || lo < 0) {
+				set_err(err, errlen, "%s:%u: bad hex key: character %zu is not a hex digit", fname, line,
+					2 * j + (hi < 0 ? 1 : 2));
+				goto fail;
+			}
+			pk[j] = (uint8_t)(hi << 4 | lo);
+		}
+		if (!crypto_core_ed25519_is_valid_point(pk)) {
+			set_err(err, errlen, "%s:%u: invalid key: not a valid Ed25519 public key", fname, line);
+			goto fail;
+		}
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct txg_member_entry *na = realloc(arr, ncap * sizeof(*arr));
+			if (!na) {
+				set_err(err, errlen, "%s:%u: out of memory", fname, line);
+				goto fail;
+			}
+			arr = na;
+			cap = ncap;
+		}
+		struct txg_member_entry *e = &arr[cnt++];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->name, s + n0, nlen);
+		memcpy(e->pk, pk, 32);
+		e->line = line;
+	}
+	if (cnt == 0) {
+		set_err(err, errlen, "%s: no members", fname);
+		goto fail;
+	}
+
+	const struct txg_member_entry **v = malloc(cnt * sizeof(*v));
+	if (!v) {
+		set_err(err, errlen, "%s: out of memory", fname);
+		goto fail;
+	}
+	const struct txg_member_entry *dn, *fn, *dk, *fk;
+	for (size_t j = 0; j < cnt; j++)
+		v[j] = &arr[j];
+	earliest_dup(v, cnt, cmp_name, 1, &dn, &fn);
+	for (size_t j = 0; j < cnt; j++)
+		v[j] = &arr[j];
+	earliest_dup(v, cnt, cmp_key, 0, &dk, &fk);
+	int bad = 0;
+	if (dn && (!dk || dn->line <= dk->line)) {
+		set_err(err, errlen, "%s:%u: duplicate name '%s' (first on line %u)", fname, dn->line, dn->name,
+			fn->line);
+		bad = 1;
+	} else if (dk) {
+		set_err(err, errlen, "%s:%u: duplicate key (first on line %u, member '%s')", fname, dk->line, fk->line,
+			fk->name);
+		bad = 1;
+	}
+	free(v);
+	if (bad)
+		goto fail;
+	*out = arr;
+	*n = cnt;
+	return 0;
+fail:
+	free(arr);
+	return -1;
+}
+
+int txg_members_file_load(const char *path, struct txg_member_entry **out, size_t *n, char *err, size_t errlen)
+{
+	*out = NULL;
+	*n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		set_err(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= TXG_MEMBERS_FILE_MAX) {
+				set_err(err, errlen, "%s: file too large (limit %u bytes)", path, TXG_MEMBERS_FILE_MAX);
+				goto fail;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				set_err(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	int rc = txg_members_parse(buf, len, path, out, n, err, errlen);
+	free(buf);
+	return rc;
+fail:
+	close(fd);
+	free(buf);
+	return -1;
+}

@@ -1,0 +1,32 @@
+/* The consortium members file: one member per line, "name hexkey".
+ * Format and errors are documented in docs/config.md. */
+#ifndef TXG_MEMBERS_FILE_H
+#define TXG_MEMBERS_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TXG_MEMBER_NAME_MAX 63u	   /* characters of a member name */
+#define TXG_MEMBERS_LINE_MAX 1024u /* bytes of one line, without its newline */
+#define TXG_MEMBERS_FILE_MAX (64u << 20) /* bytes of a whole file */
+
+struct txg_member_entry {
+	char name[64];	/* 1..63 chars of [A-Za-z0-9_.:@-], NUL-terminated */
+	uint8_t pk[32]; /* Ed25519 public key */
+	unsigned line;	/* 1-based line in the file */
+};
+
+/* Parse the members file at path: one member per line, `name hexkey` (key:
+ * 64 hex digits), '#' starts a comment, blank lines ignored, CRLF accepted.
+ * Every key must be a valid Ed25519 point (crypto_core_ed25519_is_valid_point).
+ * Returns 0 with *out a malloc'd array of *n entries in file order (caller
+ * frees), or -1 with "PATH:LINE: reason" (or "PATH: reason" for the file as
+ * a whole) in err. */
+int txg_members_file_load(const char *path, struct txg_member_entry **out, size_t *n, char *err, size_t errlen);
+
+/* The same on text[0..len) (need not be NUL-terminated); fname is used in
+ * messages. */
+int txg_members_parse(const char *text, size_t len, const char *fname, struct txg_member_entry **out, size_t *n,
+		      char *err, size_t errlen);
+
+#endif
