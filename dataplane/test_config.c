@@ -72,8 +72,11 @@ static void test_shipped_vdev(void)
 	snprintf(want, sizeof(want), "%s/configs/../out/ledger", root);
 	CU_ASSERT_STRING_EQUAL(cfg.ledger_path, want);
 	CU_ASSERT_EQUAL(cfg.udp_port, 7400);
-	CU_ASSERT_EQUAL(cfg.n_ipv4, 0);
-	CU_ASSERT_EQUAL(cfg.n_ipv6, 0);
+	CU_ASSERT_EQUAL(cfg.n_ipv4, 1);
+	CU_ASSERT_EQUAL(memcmp(cfg.ipv4[0], "\xc0\x00\x02\x0a", 4), 0); /* 192.0.2.10 */
+	CU_ASSERT_EQUAL(cfg.n_ipv6, 1);
+	CU_ASSERT_EQUAL(cfg.ipv6[0][0], 0x20);
+	CU_ASSERT_EQUAL(cfg.ipv6[0][15], 0x10);
 	CU_ASSERT_EQUAL(cfg.orderer_lcore, 2);
 	CU_ASSERT_EQUAL(cfg.n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].name, "port0");
