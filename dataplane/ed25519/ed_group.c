@@ -1,0 +1,193 @@
+/* Point encoding/decoding, batch normalisation, scalar recoding and comb
+ * table construction for the Ed25519 verifier. */
+#include "ed_group.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct ed_consts ed_k;
+ge_precomp ed_base_comb[ED_B_WINDOWS * ED_B_ENTRIES];
+
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+static int consts_ok;
+
+/* sqrt(-1) mod p, little-endian. */
+static const uint8_t sqrtm1_bytes[32] = {
+    0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f,
+    0xad, 0x06, 0x18, 0x43, 0x2f, 0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00,
+    0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b
+};
+
+static void consts_compute(void)
+{
+    fe a, b, t;
+    uint8_t enc[32];
+
+    /* d = -121665 / 121666 */
+    fe_0(a); a[0] = 121665;
+    fe_0(b); b[0] = 121666;
+    fe_invert(t, b);
+    fe_mul(t, t, a);
+    fe_neg(ed_k.d, t);
+    fe_add(ed_k.d2, ed_k.d, ed_k.d);
+    fe_carry(ed_k.d2);
+    fe_frombytes(ed_k.sqrtm1, sqrtm1_bytes);
+    /* B: y = 4/5, x even */
+    memset(enc, 0x66, 32);
+    enc[0] = 0x58;
+    if (ge_frombytes(&ed_k.base, enc) != 0)
+        abort();
+    /* self-check: sqrtm1^2 = -1 */
+    fe_sq(t, ed_k.sqrtm1);
+    fe_1(a);
+    fe_add(t, t, a);
+    if (!fe_iszero(t))
+        abort();
+    {
+        size_t n = (size_t)ED_B_WINDOWS * ED_B_ENTRIES;
+        ge_p3 *pts = malloc(n * sizeof *pts);
+        fe *scratch = malloc(n * sizeof *scratch);
+        if (pts != NULL && scratch != NULL) {
+            ge_build_comb(ed_base_comb, &ed_k.base, ED_B_WINDOWS,
+                          ED_B_ENTRIES, pts, scratch);
+            consts_ok = 1;
+        }
+        free(pts);
+        free(scratch);
+    }
+}
+
+int ed_consts_init(void)
+{
+    pthread_once(&consts_once, consts_compute);
+    return consts_ok ? 0 : -1;
+}
+
+int ge_frombytes(ge_p3 *h, const uint8_t s[32])
+{
+    fe u, v, v3, vxx, chk;
+
+    fe_frombytes(h->Y, s);
+    fe_1(h->Z);
+    fe_sq(u, h->Y);
+    fe_mul(v, u, ed_k.d);
+    fe_sub(u, u, h->Z);          /* u = y^2 - 1 */
+    fe_add(v, v, h->Z);          /* v = d y^2 + 1 */
+    fe_sq(v3, v);
+    fe_mul(v3, v3, v);           /* v^3 */
+    fe_sq(h->X, v3);
+    fe_mul(h->X, h->X, v);
+    fe_mul(h->X, h->X, u);       /* u v^7 */
+    fe_pow22523(h->X, h->X);
+    fe_mul(h->X, h->X, v3);
+    fe_mul(h->X, h->X, u);       /* u v^3 (u v^7)^((p-5)/8) */
+    fe_sq(vxx, h->X);
+    fe_mul(vxx, vxx, v);
+    fe_sub(chk, vxx, u);
+    if (!fe_iszero(chk)) {
+        fe_add(chk, vxx, u);
+        if (!fe_iszero(chk))
+            return -1;
+        fe_mul(h->X, h->X, ed_k.sqrtm1);
+    }
+    if (fe_isnegative(h->X) != (s[31] >> 7))
+        fe_neg(h->X, h->X);
+    fe_mul(h->T, h->X, h->Y);
+    return 0;
+}
+
+void ge_p3_tobytes(uint8_t s[32], const ge_p3 *p)
+{
+    fe zi, x, y;
+    fe_invert(zi, p->Z);
+    fe_mul(x, p->X, zi);
+    fe_mul(y, p->Y, zi);
+    fe_tobytes(s, y);
+    s[31] ^= (uint8_t)(fe_isnegative(x) << 7);
+}
+
+void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch)
+{
+    fe inv, zi, x, y;
+    size_t i;
+
+    if (n == 0)
+        return;
+    fe_copy(scratch[0], pts[0].Z);
+    for (i = 1; i < n; i++)
+        fe_mul(scratch[i], scratch[i - 1], pts[i].Z);
+    fe_invert(inv, scratch[n - 1]);
+    for (i = n; i-- > 0;) {
+        if (i > 0) {
+            fe_mul(zi, inv, scratch[i - 1]);
+            fe_mul(inv, inv, pts[i].Z);
+        } else {
+            fe_copy(zi, inv);
+        }
+        fe_mul(x, pts[i].X, zi);
+        fe_mul(y, pts[i].Y, zi);
+        fe_add(out[i].ypx, y, x);
+        fe_carry(out[i].ypx);
+        fe_sub(out[i].ymx, y, x);
+        fe_mul(out[i].xy2d, x, y);
+        fe_mul(out[i].xy2d, out[i].xy2d, ed_k.d2);
+        out[i].pad = 0;
+    }
+}
+
+void ge_recode16(int8_t e[64], const uint8_t a[32], int negate)
+{
+    int carry = 0;
+    for (int i = 0; i < 32; i++) {
+        e[2 * i] = (int8_t)(a[i] & 15);
+        e[2 * i + 1] = (int8_t)(a[i] >> 4);
+    }
+    for (int i = 0; i < 63; i++) {
+        int v = e[i] + carry;
+        carry = (v + 8) >> 4;
+        e[i] = (int8_t)(v - carry * 16);
+    }
+    e[63] = (int8_t)(e[63] + carry);
+    if (negate)
+        for (int i = 0; i < 64; i++)
+            e[i] = (int8_t)-e[i];
+}
+
+void ge_recode256(int16_t d[32], const uint8_t a[32])
+{
+    int carry = 0;
+    for (int i = 0; i < 32; i++) {
+        int v = a[i] + carry;
+        carry = (v + 128) >> 8;
+        d[i] = (int16_t)(v - carry * 256);
+    }
+}
+
+void ge_build_comb(ge_precomp *tab, const ge_p3 *p, int nwin, int nent,
+                   ge_p3 *pts, fe *scratch)
+{
+    size_t n = (size_t)nwin * (size_t)nent;
+    int lg = 0;
+    ge_p3 base = *p;
+    ge_cached bc;
+    ge_p1p1 t;
+
+    while ((1 << lg) < nent)
+        lg++;
+    for (int j = 0; j < nwin; j++) {
+        ge_p3 *w = &pts[(size_t)j * (size_t)nent];
+        w[0] = base;
+        if (nent > 1) {
+            ge_p3_dbl(&t, &base);
+            ge_p1p1_to_p3(&w[1], &t);
+        }
+        ge_p3_to_cached(&bc, &base);
+        for (int m = 2; m < nent; m++) {
+            ge_add(&t, &w[m - 1], &bc);
+            ge_p1p1_to_p3(&w[m], &t);
+        }
+        if (j + 1 < nwin) /* next = 2^16 base = 2^(16 - lg) * (nent * base) */
+            ge_p3_dbl_n(&base, &w[nent - 1], ED_WINDOW_BITS - lg);
+    }
+    ge_normalize(tab, pts, n, scratch);
+}
