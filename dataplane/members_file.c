@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "wire.h"
+
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
@@ -25,17 +27,6 @@ static int name_char(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
 	       c == ':' || c == '@' || c == '-';
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
@@ -155,7 +146,7 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		}
 		uint8_t pk[32];
 		for (size_t j = 0; j < 32; j++) {
-			int hi = hexval((unsigned char)s[k0 + 2 * j]), lo = hexval((unsigned char)s[k0 + 2 * j + 1]);
+			int hi = txg_hexval((unsigned char)s[k0 + 2 * j]), lo = txg_hexval((unsigned char)s[k0 + 2 * j + 1]);
 			if (hi < 0 || lo < 0) {
 				set_err(err, errlen, "%s:%u: bad hex key: character %zu is not a hex digit", fname, line,
 					2 * j + (hi < 0 ? 1 : 2));

@@ -127,7 +127,7 @@ void txg_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
+int txg_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -143,7 +143,7 @@ int txg_unhex(const char *s, uint8_t *out, size_t n)
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = txg_hexval((unsigned char)s[2 * i]), lo = txg_hexval((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

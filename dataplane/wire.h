@@ -159,6 +159,8 @@ static inline unsigned txg_check_static(const uint8_t *body, uint32_t chain_id, 
 
 /* Hex helpers for tools and tests. */
 void txg_hex(const uint8_t *in, size_t n, char *out /* 2n+1 */);
+/* Value of one hex digit, or -1. */
+int txg_hexval(int c);
 /* Decode s, which must be exactly 2n hex digits, into n bytes. 0 or -1. */
 int txg_unhex(const char *s, uint8_t *out, size_t n);
 
