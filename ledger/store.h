@@ -1,0 +1,119 @@
+/* The ledger store: committed blocks and their records in LMDB (layout and
+ * durability in docs/ledger.md). One writer thread per ledger; any number
+ * of read-only handles, in this process or others, may read while it
+ * writes. Every function is safe to call from several threads on one
+ * handle, except that txg_store_commit must be called by one thread at a
+ * time. */
+#ifndef TXG_STORE_H
+#define TXG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TXG_STORE_FORMAT 1u
+
+struct txg_store;
+
+struct txg_store_opts {
+	const char *path;    /* directory holding data.mdb/lock.mdb; created (mkdir -p style) if missing unless readonly */
+	uint32_t chain_id;   /* new ledger: stamped with it; existing: must match. readonly with chain_id 0 accepts any */
+	int readonly;        /* MDB_RDONLY; works while another process writes */
+	int nosync;          /* MDB_NOSYNC: an OS crash or power loss may lose the last commits; a process crash loses nothing */
+	uint64_t map_size;   /* initial map size in bytes (0 = 1 GiB); the writer doubles it on MDB_MAP_FULL and retries */
+	uint64_t max_ttl_ms; /* writer records max(stored, this) in meta; 0 = leave */
+};
+
+/* Open (and for a writer, create) the ledger at o->path. Returns 0 and sets
+ * *out, or -1 with a message naming the path and the reason in err. */
+int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char *err, size_t errlen);
+/* Close the handle (NULL is fine). No call on it may be in progress. */
+void txg_store_close(struct txg_store *s);
+/* The ledger's chain id (as stamped in meta). */
+uint32_t txg_store_chain_id(const struct txg_store *s);
+/* Largest max_ttl_ms any writer recorded (as of open, or this writer's). */
+uint64_t txg_store_max_ttl(const struct txg_store *s);
+
+/* The last committed block; empty ledger: height 0, hash zero, ts 0. */
+struct txg_store_head {
+	uint64_t height;
+	uint8_t hash[32];
+	uint64_t timestamp_ms;
+};
+/* Read the head as of now. 0 or -1. */
+int txg_store_head(struct txg_store *s, struct txg_store_head *h);
+
+/* One record to commit: the whole record (body_len|body|sig) and its id. */
+struct txg_store_tx {
+	const uint8_t *rec;
+	uint32_t len;
+	const uint8_t *tx_id;
+};
+/* One block to commit: its 96-byte header and its n records in order. */
+struct txg_store_block {
+	uint8_t hdr[96];
+	uint32_t n;
+	const struct txg_store_tx *txs;
+};
+
+/* Commit nb blocks in ONE write transaction (group commit); durable on
+ * return 0 unless nosync. Each header must decode, carry the ledger's chain
+ * id, height head+1, prev_hash == head hash, timestamp >= the head's,
+ * tx_count == n >= 1; each record must be well formed (txg_record_view) and
+ * its tx_id not already in the ledger. On any failure nothing is written
+ * and -1 is returned with a message. nb == 0 is a no-op. */
+int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen);
+
+/* Flush commits made with nosync to disk (mdb_env_sync, forced); call it
+ * periodically to bound what an OS crash can lose. 0 or -1. */
+int txg_store_sync(struct txg_store *s);
+
+/* Copy the header of block `height` to hdr. 0 found, 1 not found, -1 error. */
+int txg_store_get_header(struct txg_store *s, uint64_t height, uint8_t hdr[96]);
+/* Locate a committed tx by id. 0 found, 1 not found, -1 error. */
+int txg_store_find_tx(struct txg_store *s, const uint8_t id[32], uint64_t *height, uint32_t *index);
+
+typedef int (*txg_store_tx_cb)(void *arg, uint64_t height, uint32_t index, const uint8_t *rec, size_t len);
+/* Call cb for every record stored under block `height`, in index order,
+ * within one read txn (rec is valid only during the call; cb must not call
+ * txg_store_commit). Returns 0, 1 if no such block, -1 on error, or cb's
+ * first non-zero return (which stops the walk). */
+int txg_store_block_txs(struct txg_store *s, uint64_t height, txg_store_tx_cb cb, void *arg);
+
+/* Entry counts and the head, all read in one snapshot (for verification). */
+struct txg_store_stats {
+	struct txg_store_head head;
+	uint64_t headers; /* entries in `headers` */
+	uint64_t txs;     /* entries in `txs` */
+	uint64_t txidx;   /* entries in `txidx` */
+	uint64_t map_size;   /* current map size of this handle, bytes */
+	uint64_t used_bytes; /* pages in use times page size */
+};
+/* Fill st. 0 or -1. */
+int txg_store_stats(struct txg_store *s, struct txg_store_stats *st);
+
+/* Write a compacted, consistent copy of the ledger to directory dir
+ * (created if missing; must not already hold a data.mdb) while writers
+ * keep going (mdb_env_copy2 with MDB_CP_COMPACT). 0 or -1 with message. */
+int txg_store_backup(struct txg_store *s, const char *dir, char *err, size_t errlen);
+
+/* A read snapshot: every call on it sees the same committed state (the
+ * one-shot reads above each take their own snapshot, and LMDB does not
+ * promise that two successive ones never see an older state second).
+ * Functions behave like their one-shot namesakes. A snapshot keeps the
+ * pages it sees from reuse and, in the writer's process, holds off map
+ * growth: keep it short there. A thread holding a snapshot must not call
+ * txg_store_commit or the one-shot reads on the same handle (deadlock on
+ * remap); it uses the txg_store_snap_* functions. */
+struct txg_store_snap;
+/* Begin a snapshot of s. 0 or -1. */
+int txg_store_snap_begin(struct txg_store *s, struct txg_store_snap **out);
+/* End it (NULL is fine). */
+void txg_store_snap_end(struct txg_store_snap *sn);
+int txg_store_snap_head(struct txg_store_snap *sn, struct txg_store_head *h);
+int txg_store_snap_get_header(struct txg_store_snap *sn, uint64_t height, uint8_t hdr[96]);
+int txg_store_snap_find_tx(struct txg_store_snap *sn, const uint8_t id[32], uint64_t *height, uint32_t *index);
+/* cb may call other txg_store_snap_* functions on sn. */
+int txg_store_snap_block_txs(struct txg_store_snap *sn, uint64_t height, txg_store_tx_cb cb, void *arg);
+int txg_store_snap_stats(struct txg_store_snap *sn, struct txg_store_stats *st);
+
+#endif
