@@ -1,5 +1,6 @@
 /* Members file loader: see members_file.h. */
 #include "members_file.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,16 +13,6 @@
 #include <sodium.h>
 
 #include "wire.h"
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int name_char(unsigned char c)
 {
@@ -79,7 +70,7 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 	*out = NULL;
 	*n = 0;
 	if (sodium_init() < 0) {
-		set_err(err, errlen, "%s: libsodium failed to initialise", fname);
+		txg_errf(err, errlen, "%s: libsodium failed to initialise", fname);
 		return -1;
 	}
 	struct txg_member_entry *arr = NULL;
@@ -95,11 +86,11 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		if (ll > 0 && s[ll - 1] == '\r')
 			ll--;
 		if (ll > TXG_MEMBERS_LINE_MAX) {
-			set_err(err, errlen, "%s:%u: line too long (over %u bytes)", fname, line, TXG_MEMBERS_LINE_MAX);
+			txg_errf(err, errlen, "%s:%u: line too long (over %u bytes)", fname, line, TXG_MEMBERS_LINE_MAX);
 			goto fail;
 		}
 		if (memchr(s, '\0', ll)) {
-			set_err(err, errlen, "%s:%u: NUL byte in line", fname, line);
+			txg_errf(err, errlen, "%s:%u: NUL byte in line", fname, line);
 			goto fail;
 		}
 		const char *hash = memchr(s, '#', ll);
@@ -124,23 +115,23 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		while (i < ll && is_ws(s[i]))
 			i++;
 		if (klen == 0 || i != ll) {
-			set_err(err, errlen, "%s:%u: syntax error: expected 'name hexkey'", fname, line);
+			txg_errf(err, errlen, "%s:%u: syntax error: expected 'name hexkey'", fname, line);
 			goto fail;
 		}
 		if (nlen > TXG_MEMBER_NAME_MAX) {
-			set_err(err, errlen, "%s:%u: member name longer than %u characters", fname, line,
+			txg_errf(err, errlen, "%s:%u: member name longer than %u characters", fname, line,
 				TXG_MEMBER_NAME_MAX);
 			goto fail;
 		}
 		for (size_t j = 0; j < nlen; j++)
 			if (!name_char((unsigned char)s[n0 + j])) {
-				set_err(err, errlen,
+				txg_errf(err, errlen,
 					"%s:%u: bad member name: character %zu is not one of A-Z a-z 0-9 _ . : @ -",
 					fname, line, j + 1);
 				goto fail;
 			}
 		if (klen != 64) {
-			set_err(err, errlen, "%s:%u: bad hex key: %zu characters, expected 64 hex digits", fname, line,
+			txg_errf(err, errlen, "%s:%u: bad hex key: %zu characters, expected 64 hex digits", fname, line,
 				klen);
 			goto fail;
 		}
@@ -148,21 +139,21 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		for (size_t j = 0; j < 32; j++) {
 			int hi = txg_hexval((unsigned char)s[k0 + 2 * j]), lo = txg_hexval((unsigned char)s[k0 + 2 * j + 1]);
 			if (hi < 0 || lo < 0) {
-				set_err(err, errlen, "%s:%u: bad hex key: character %zu is not a hex digit", fname, line,
+				txg_errf(err, errlen, "%s:%u: bad hex key: character %zu is not a hex digit", fname, line,
 					2 * j + (hi < 0 ? 1 : 2));
 				goto fail;
 			}
 			pk[j] = (uint8_t)(hi << 4 | lo);
 		}
 		if (!crypto_core_ed25519_is_valid_point(pk)) {
-			set_err(err, errlen, "%s:%u: invalid key: not a valid Ed25519 public key", fname, line);
+			txg_errf(err, errlen, "%s:%u: invalid key: not a valid Ed25519 public key", fname, line);
 			goto fail;
 		}
 		if (cnt == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			struct txg_member_entry *na = realloc(arr, ncap * sizeof(*arr));
 			if (!na) {
-				set_err(err, errlen, "%s:%u: out of memory", fname, line);
+				txg_errf(err, errlen, "%s:%u: out of memory", fname, line);
 				goto fail;
 			}
 			arr = na;
@@ -175,13 +166,13 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		e->line = line;
 	}
 	if (cnt == 0) {
-		set_err(err, errlen, "%s: no members", fname);
+		txg_errf(err, errlen, "%s: no members", fname);
 		goto fail;
 	}
 
 	const struct txg_member_entry **v = malloc(cnt * sizeof(*v));
 	if (!v) {
-		set_err(err, errlen, "%s: out of memory", fname);
+		txg_errf(err, errlen, "%s: out of memory", fname);
 		goto fail;
 	}
 	const struct txg_member_entry *dn, *fn, *dk, *fk;
@@ -193,11 +184,11 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 	earliest_dup(v, cnt, cmp_key, 0, &dk, &fk);
 	int bad = 0;
 	if (dn && (!dk || dn->line <= dk->line)) {
-		set_err(err, errlen, "%s:%u: duplicate name '%s' (first on line %u)", fname, dn->line, dn->name,
+		txg_errf(err, errlen, "%s:%u: duplicate name '%s' (first on line %u)", fname, dn->line, dn->name,
 			fn->line);
 		bad = 1;
 	} else if (dk) {
-		set_err(err, errlen, "%s:%u: duplicate key (first on line %u, member '%s')", fname, dk->line, fk->line,
+		txg_errf(err, errlen, "%s:%u: duplicate key (first on line %u, member '%s')", fname, dk->line, fk->line,
 			fk->name);
 		bad = 1;
 	}
@@ -218,25 +209,25 @@ int txg_members_file_load(const char *path, struct txg_member_entry **out, size_
 	*n = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		txg_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
 		close(fd);
-		set_err(err, errlen, "%s: out of memory", path);
+		txg_errf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap >= TXG_MEMBERS_FILE_MAX) {
-				set_err(err, errlen, "%s: file too large (limit %u bytes)", path, TXG_MEMBERS_FILE_MAX);
+				txg_errf(err, errlen, "%s: file too large (limit %u bytes)", path, TXG_MEMBERS_FILE_MAX);
 				goto fail;
 			}
 			char *nb = realloc(buf, cap * 2);
 			if (!nb) {
-				set_err(err, errlen, "%s: out of memory", path);
+				txg_errf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = nb;
@@ -246,7 +237,7 @@ int txg_members_file_load(const char *path, struct txg_member_entry **out, size_
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			txg_errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (r == 0)

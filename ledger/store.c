@@ -1,5 +1,6 @@
 /* The ledger store on LMDB; layout in docs/ledger.md. */
 #include "store.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,16 +43,6 @@ struct txg_store {
 	pthread_rwlock_t lk;
 	char path[];
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void be64(uint8_t *p, uint64_t v)
 {
@@ -185,7 +176,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	else
 		rc = mdb_txn_begin(s->env, NULL, 0, &t);
 	if (rc != 0) {
-		seterr(err, errlen, "ledger at %s: cannot begin transaction: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot begin transaction: %s", s->path, mdb_strerror(rc));
 		return -1;
 	}
 	unsigned fl = s->readonly ? 0 : MDB_CREATE;
@@ -194,11 +185,11 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	for (int i = 0; i < 4; i++) {
 		rc = mdb_dbi_open(t, names[i], fl, dbis[i]);
 		if (rc == MDB_NOTFOUND) {
-			seterr(err, errlen, "ledger at %s: not a txgate ledger (no '%s' database)", s->path, names[i]);
+			txg_errf(err, errlen, "ledger at %s: not a txgate ledger (no '%s' database)", s->path, names[i]);
 			goto fail;
 		}
 		if (rc != 0) {
-			seterr(err, errlen, "ledger at %s: cannot open database '%s': %s", s->path, names[i],
+			txg_errf(err, errlen, "ledger at %s: cannot open database '%s': %s", s->path, names[i],
 			       mdb_strerror(rc));
 			goto fail;
 		}
@@ -208,12 +199,12 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	if ((rc = get_u64(t, s->meta, K_FORMAT, &fmt, &has_fmt)) != 0 ||
 	    (rc = get_u64(t, s->meta, K_CHAIN, &chain, &has_chain)) != 0 ||
 	    (rc = get_u64(t, s->meta, K_TTL, &ttl, &has_ttl)) != 0) {
-		seterr(err, errlen, "ledger at %s: cannot read meta: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot read meta: %s", s->path, mdb_strerror(rc));
 		goto fail;
 	}
 	if (!has_fmt) {
 		if (s->readonly) {
-			seterr(err, errlen, "ledger at %s: not a txgate ledger (meta has no format)", s->path);
+			txg_errf(err, errlen, "ledger at %s: not a txgate ledger (meta has no format)", s->path);
 			goto fail;
 		}
 		struct txg_store_head h0;
@@ -223,21 +214,21 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 		ttl = o->max_ttl_ms;
 		if ((rc = put_u64(t, s->meta, K_FORMAT, fmt)) != 0 || (rc = put_u64(t, s->meta, K_CHAIN, chain)) != 0 ||
 		    (rc = put_u64(t, s->meta, K_TTL, ttl)) != 0 || (rc = write_head(t, s->meta, &h0)) != 0) {
-			seterr(err, errlen, "ledger at %s: cannot initialise meta: %s", s->path, mdb_strerror(rc));
+			txg_errf(err, errlen, "ledger at %s: cannot initialise meta: %s", s->path, mdb_strerror(rc));
 			goto fail;
 		}
 	} else {
 		if (fmt != TXG_STORE_FORMAT) {
-			seterr(err, errlen, "ledger at %s: format version %" PRIu64 ", this program reads %u", s->path,
+			txg_errf(err, errlen, "ledger at %s: format version %" PRIu64 ", this program reads %u", s->path,
 			       fmt, TXG_STORE_FORMAT);
 			goto fail;
 		}
 		if (!has_chain || chain > UINT32_MAX) {
-			seterr(err, errlen, "ledger at %s: meta has no valid chain_id", s->path);
+			txg_errf(err, errlen, "ledger at %s: meta has no valid chain_id", s->path);
 			goto fail;
 		}
 		if ((!s->readonly || o->chain_id != 0) && chain != o->chain_id) {
-			seterr(err, errlen, "ledger at %s belongs to chain %" PRIu64 ", config says %" PRIu32, s->path,
+			txg_errf(err, errlen, "ledger at %s belongs to chain %" PRIu64 ", config says %" PRIu32, s->path,
 			       chain, o->chain_id);
 			goto fail;
 		}
@@ -246,7 +237,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 		if (!s->readonly && o->max_ttl_ms > ttl) {
 			ttl = o->max_ttl_ms;
 			if ((rc = put_u64(t, s->meta, K_TTL, ttl)) != 0) {
-				seterr(err, errlen, "ledger at %s: cannot update max_ttl_ms: %s", s->path,
+				txg_errf(err, errlen, "ledger at %s: cannot update max_ttl_ms: %s", s->path,
 				       mdb_strerror(rc));
 				goto fail;
 			}
@@ -259,7 +250,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	if (s->readonly)
 		pthread_rwlock_unlock(&s->lk);
 	if (rc != 0) {
-		seterr(err, errlen, "ledger at %s: cannot commit meta: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot commit meta: %s", s->path, mdb_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -275,46 +266,46 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 {
 	*out = NULL;
 	if (!o || !o->path || !*o->path) {
-		seterr(err, errlen, "ledger: no path given");
+		txg_errf(err, errlen, "ledger: no path given");
 		return -1;
 	}
 	const char *path = o->path;
 	if (!o->readonly) {
 		if (mkdir_p(path) != 0) {
-			seterr(err, errlen, "ledger at %s: cannot create directory: %s", path, strerror(errno));
+			txg_errf(err, errlen, "ledger at %s: cannot create directory: %s", path, strerror(errno));
 			return -1;
 		}
 	} else {
 		struct stat st;
 		if (stat(path, &st) != 0) {
-			seterr(err, errlen, "ledger at %s: %s", path, strerror(errno));
+			txg_errf(err, errlen, "ledger at %s: %s", path, strerror(errno));
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			seterr(err, errlen, "ledger at %s: not a directory", path);
+			txg_errf(err, errlen, "ledger at %s: not a directory", path);
 			return -1;
 		}
 	}
 	size_t plen = strlen(path);
 	struct txg_store *s = calloc(1, sizeof *s + plen + 1);
 	if (!s) {
-		seterr(err, errlen, "ledger at %s: out of memory", path);
+		txg_errf(err, errlen, "ledger at %s: out of memory", path);
 		return -1;
 	}
 	memcpy(s->path, path, plen + 1);
 	s->readonly = o->readonly != 0;
 	if (pthread_rwlock_init(&s->lk, NULL) != 0) {
 		free(s);
-		seterr(err, errlen, "ledger at %s: cannot create lock", path);
+		txg_errf(err, errlen, "ledger at %s: cannot create lock", path);
 		return -1;
 	}
 	int rc = mdb_env_create(&s->env);
 	if (rc != 0) {
-		seterr(err, errlen, "ledger at %s: mdb_env_create: %s", path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: mdb_env_create: %s", path, mdb_strerror(rc));
 		goto fail_nolmdb;
 	}
 	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 || (rc = mdb_env_set_mapsize(s->env, 0)) != 0) {
-		seterr(err, errlen, "ledger at %s: cannot configure environment: %s", path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot configure environment: %s", path, mdb_strerror(rc));
 		goto fail;
 	}
 	uint64_t want = o->map_size ? o->map_size : DEFAULT_MAP_SIZE;
@@ -329,7 +320,7 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 		struct stat st;
 		snprintf(f, sizeof f, "%s/data.mdb", path);
 		if (stat(f, &st) != 0 && (rc = mdb_env_set_mapsize(s->env, (size_t)want)) != 0) {
-			seterr(err, errlen, "ledger at %s: cannot set map size: %s", path, mdb_strerror(rc));
+			txg_errf(err, errlen, "ledger at %s: cannot set map size: %s", path, mdb_strerror(rc));
 			goto fail;
 		}
 	}
@@ -342,16 +333,16 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 	rc = mdb_env_open(s->env, path, flags, 0644);
 	if (rc != 0) {
 		if (s->readonly && rc == ENOENT)
-			seterr(err, errlen, "ledger at %s: no ledger there (no data.mdb)", path);
+			txg_errf(err, errlen, "ledger at %s: no ledger there (no data.mdb)", path);
 		else
-			seterr(err, errlen, "ledger at %s: cannot open: %s", path, mdb_strerror(rc));
+			txg_errf(err, errlen, "ledger at %s: cannot open: %s", path, mdb_strerror(rc));
 		goto fail;
 	}
 	if (!s->readonly) {
 		MDB_envinfo ei;
 		mdb_env_info(s->env, &ei);
 		if (ei.me_mapsize < want && (rc = mdb_env_set_mapsize(s->env, (size_t)want)) != 0) {
-			seterr(err, errlen, "ledger at %s: cannot set map size %" PRIu64 ": %s", path, want,
+			txg_errf(err, errlen, "ledger at %s: cannot set map size %" PRIu64 ": %s", path, want,
 			       mdb_strerror(rc));
 			goto fail;
 		}
@@ -392,45 +383,45 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 	if (rc != 0) {
 		if (rc == MDB_MAP_FULL)
 			return rc;
-		seterr(err, errlen, "ledger at %s: cannot begin write transaction: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot begin write transaction: %s", s->path, mdb_strerror(rc));
 		return -1;
 	}
 	struct txg_store_head head;
 	if ((rc = read_head(t, s->meta, &head)) != 0) {
-		seterr(err, errlen, "ledger at %s: cannot read head: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: cannot read head: %s", s->path, mdb_strerror(rc));
 		goto fail;
 	}
 	for (size_t i = 0; i < nb; i++) {
 		const struct txg_store_block *bk = &b[i];
 		struct txg_block_hdr h;
 		if (txg_hdr_decode(bk->hdr, &h) != 0) {
-			seterr(err, errlen, "commit refused: block %zu of %zu: header does not decode", i, nb);
+			txg_errf(err, errlen, "commit refused: block %zu of %zu: header does not decode", i, nb);
 			goto fail;
 		}
 		if (h.chain_id != s->chain_id) {
-			seterr(err, errlen, "commit refused: block %zu of %zu: chain id %" PRIu32 ", ledger has %" PRIu32,
+			txg_errf(err, errlen, "commit refused: block %zu of %zu: chain id %" PRIu32 ", ledger has %" PRIu32,
 			       i, nb, h.chain_id, s->chain_id);
 			goto fail;
 		}
 		if (h.height != head.height + 1) {
-			seterr(err, errlen, "commit refused: block %zu of %zu: height %" PRIu64 ", expected %" PRIu64, i,
+			txg_errf(err, errlen, "commit refused: block %zu of %zu: height %" PRIu64 ", expected %" PRIu64, i,
 			       nb, h.height, head.height + 1);
 			goto fail;
 		}
 		if (memcmp(h.prev_hash, head.hash, 32) != 0) {
-			seterr(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64
+			txg_errf(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64
 					    "): prev_hash is not the hash of block %" PRIu64,
 			       i, nb, h.height, head.height);
 			goto fail;
 		}
 		if (h.timestamp_ms < head.timestamp_ms) {
-			seterr(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): timestamp %" PRIu64
+			txg_errf(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): timestamp %" PRIu64
 					    " before parent's %" PRIu64,
 			       i, nb, h.height, h.timestamp_ms, head.timestamp_ms);
 			goto fail;
 		}
 		if (h.tx_count != bk->n || bk->n == 0) {
-			seterr(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): tx_count %" PRIu32
+			txg_errf(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): tx_count %" PRIu32
 					    " with %" PRIu32 " records",
 			       i, nb, h.height, h.tx_count, bk->n);
 			goto fail;
@@ -441,7 +432,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 		if ((rc = mdb_put(t, s->headers, &key, &val, MDB_APPEND)) != 0) {
 			if (rc == MDB_MAP_FULL)
 				goto full;
-			seterr(err, errlen, "ledger at %s: put header %" PRIu64 ": %s", s->path, h.height,
+			txg_errf(err, errlen, "ledger at %s: put header %" PRIu64 ": %s", s->path, h.height,
 			       mdb_strerror(rc));
 			goto fail;
 		}
@@ -449,7 +440,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 			const struct txg_store_tx *tx = &bk->txs[j];
 			struct txg_rec_view rv;
 			if (!tx->rec || !tx->tx_id || txg_record_view(tx->rec, tx->len, &rv) != 0) {
-				seterr(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64
+				txg_errf(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64
 						    "): record %" PRIu32 " is not well formed",
 				       i, nb, h.height, j);
 				goto fail;
@@ -461,7 +452,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 			if ((rc = mdb_put(t, s->txs, &k, &v, MDB_APPEND)) != 0) {
 				if (rc == MDB_MAP_FULL)
 					goto full;
-				seterr(err, errlen, "ledger at %s: put record %" PRIu64 "/%" PRIu32 ": %s", s->path,
+				txg_errf(err, errlen, "ledger at %s: put record %" PRIu64 "/%" PRIu32 ": %s", s->path,
 				       h.height, j, mdb_strerror(rc));
 				goto fail;
 			}
@@ -479,7 +470,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 					oh = txg_ld64(iv.mv_data);
 					oi = txg_ld32((const uint8_t *)iv.mv_data + 8);
 				}
-				seterr(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): record %" PRIu32
+				txg_errf(err, errlen, "commit refused: block %zu of %zu (height %" PRIu64 "): record %" PRIu32
 						    ": tx %s already committed at %" PRIu64 "/%" PRIu32,
 				       i, nb, h.height, j, hex, oh, oi);
 				goto fail;
@@ -487,7 +478,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 			if (rc != 0) {
 				if (rc == MDB_MAP_FULL)
 					goto full;
-				seterr(err, errlen, "ledger at %s: put txidx %" PRIu64 "/%" PRIu32 ": %s", s->path,
+				txg_errf(err, errlen, "ledger at %s: put txidx %" PRIu64 "/%" PRIu32 ": %s", s->path,
 				       h.height, j, mdb_strerror(rc));
 				goto fail;
 			}
@@ -499,14 +490,14 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 	if ((rc = write_head(t, s->meta, &head)) != 0) {
 		if (rc == MDB_MAP_FULL)
 			goto full;
-		seterr(err, errlen, "ledger at %s: put head: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: put head: %s", s->path, mdb_strerror(rc));
 		goto fail;
 	}
 	rc = mdb_txn_commit(t); /* frees t whatever happens */
 	if (rc == MDB_MAP_FULL)
 		return rc;
 	if (rc != 0) {
-		seterr(err, errlen, "ledger at %s: commit failed: %s", s->path, mdb_strerror(rc));
+		txg_errf(err, errlen, "ledger at %s: commit failed: %s", s->path, mdb_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -521,7 +512,7 @@ fail:
 int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
 {
 	if (s->readonly) {
-		seterr(err, errlen, "ledger at %s: opened read-only", s->path);
+		txg_errf(err, errlen, "ledger at %s: opened read-only", s->path);
 		return -1;
 	}
 	if (nb == 0)
@@ -543,7 +534,7 @@ int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_
 		mdb_env_info(s->env, &ei);
 		uint64_t nsz = (uint64_t)ei.me_mapsize * 2;
 		if (steps >= MAX_GROW_STEPS || nsz > SIZE_MAX) {
-			seterr(err, errlen, "ledger at %s: map full at %zu bytes", s->path, ei.me_mapsize);
+			txg_errf(err, errlen, "ledger at %s: map full at %zu bytes", s->path, ei.me_mapsize);
 			rc = -1;
 			break;
 		}
@@ -553,7 +544,7 @@ int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_
 		pthread_rwlock_unlock(&s->lk);
 		pthread_rwlock_rdlock(&s->lk);
 		if (r2 != 0) {
-			seterr(err, errlen, "ledger at %s: cannot grow map to %" PRIu64 " bytes: %s", s->path, nsz,
+			txg_errf(err, errlen, "ledger at %s: cannot grow map to %" PRIu64 " bytes: %s", s->path, nsz,
 			       mdb_strerror(r2));
 			rc = -1;
 			break;
@@ -737,18 +728,18 @@ int txg_store_snap_stats(struct txg_store_snap *sn, struct txg_store_stats *st)
 int txg_store_backup(struct txg_store *s, const char *dir, char *err, size_t errlen)
 {
 	if (!dir || !*dir) {
-		seterr(err, errlen, "backup: no directory given");
+		txg_errf(err, errlen, "backup: no directory given");
 		return -1;
 	}
 	if (mkdir_p(dir) != 0) {
-		seterr(err, errlen, "backup to %s: cannot create directory: %s", dir, strerror(errno));
+		txg_errf(err, errlen, "backup to %s: cannot create directory: %s", dir, strerror(errno));
 		return -1;
 	}
 	char f[4200];
 	struct stat st;
 	snprintf(f, sizeof f, "%s/data.mdb", dir);
 	if (stat(f, &st) == 0) {
-		seterr(err, errlen, "backup to %s: %s already exists", dir, f);
+		txg_errf(err, errlen, "backup to %s: %s already exists", dir, f);
 		return -1;
 	}
 	int rc;
@@ -766,7 +757,7 @@ int txg_store_backup(struct txg_store *s, const char *dir, char *err, size_t err
 		unlink(f); /* a partial copy from the failed attempt */
 	}
 	if (rc != 0) {
-		seterr(err, errlen, "backup of %s to %s failed: %s", s->path, dir, mdb_strerror(rc));
+		txg_errf(err, errlen, "backup of %s to %s failed: %s", s->path, dir, mdb_strerror(rc));
 		return -1;
 	}
 	return 0;
