@@ -44,7 +44,7 @@ config() {
 	done
 	cat >"$file" <<CFG
 [eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@1 $vdevs --log-level=*:warning
+args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@0 $vdevs --log-level=*:warning
 
 [net]
 udp_port = 7400

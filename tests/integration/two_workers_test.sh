@@ -6,7 +6,7 @@ keygen 8
 gen t 3000 --seed 21 --mix valid=6,multi=3,dup=1
 PCAPS="$T/t.pcap $T/t.pcap" config "$T/txgate.ini" 'orderer_lcore = 3'
 # Two workers, one port each; four lcores on two CPUs.
-sed -i -e 's/--lcores 0@0,1@1,2@1/--lcores 0@0,1@1,2@0,3@1/' -e 's/^rx = port0:0 port1:0/rx = port0:0/' \
+sed -i -e 's/--lcores 0@0,1@1,2@0/--lcores 0@0,1@1,2@0,3@1/' -e 's/^rx = port0:0 port1:0/rx = port0:0/' \
 	-e '/^orderer_lcore = 2$/d' "$T/txgate.ini"
 printf '\n[worker1]\nlcore = 2\nrx = port1:0\n' >>"$T/txgate.ini"
 run "$T/txgate.ini"
