@@ -32,8 +32,9 @@ struct txg_app {
 	unsigned orderer_lcore;
 	volatile int stop_workers, stop_orderer;
 	uint64_t start_ms;
-	uint64_t first_rx_ms;	   /* when the first packet was seen (50 ms resolution) */
+	uint64_t first_rx_ms;	   /* when the first packet was seen (10 ms resolution) */
 	uint64_t last_commit_ms;   /* when the committed count last grew */
+	uint64_t last_committed;   /* the committed count then */
 };
 
 /* Totals over every stage; status[] is each record's final status so far

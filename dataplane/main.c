@@ -290,9 +290,9 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	struct txg_totals prev, now;
 	txg_app_totals(a, &prev);
 	uint64_t last_status = txg_now_ms(), last_rx_change = last_status;
-	uint64_t last_rx = 0, last_committed = 0;
+	uint64_t last_rx = 0;
 	while (!got_signal) {
-		sleep_ms(50);
+		sleep_ms(10);
 		uint64_t t = txg_now_ms();
 		txg_app_totals(a, &now);
 		if (__atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE))
@@ -303,8 +303,8 @@ static void supervise(struct txg_app *a, const struct opts *o)
 			last_rx = now.rx_packets;
 			last_rx_change = t;
 		}
-		if (now.status[TXG_ST_COMMITTED] != last_committed) {
-			last_committed = now.status[TXG_ST_COMMITTED];
+		if (now.status[TXG_ST_COMMITTED] != a->last_committed) {
+			a->last_committed = now.status[TXG_ST_COMMITTED];
 			a->last_commit_ms = t;
 		}
 		if (o->status_ms && t - last_status >= o->status_ms) {
@@ -392,11 +392,12 @@ int main(int argc, char **argv)
 		_exit(3);
 	}
 	int rc = shutdown_pipeline(a);
-	a->last_commit_ms = txg_now_ms();
 	for (unsigned i = 0; i < a->n_ports_started; i++)
 		txg_port_stop(a->port_ids[i]);
 	struct txg_totals t;
 	txg_app_totals(a, &t);
+	if (t.status[TXG_ST_COMMITTED] != a->last_committed) /* the drain committed more */
+		a->last_commit_ms = txg_now_ms();
 	txg_app_summary(&t, txg_now_ms() - a->start_ms, a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0);
 	if (rc != 0) {
 		fprintf(stderr, "txgate: ledger commit failed: %s\n", a->committer.err);
