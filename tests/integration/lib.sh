@@ -135,5 +135,26 @@ expect_ledger() {
 	"$TXGATECTL" ledger --ledger "$T/ledger" verify >"$T/verify.log" 2>&1 || { cat "$T/verify.log" >&2; fail "ledger verify"; }
 }
 
-# head_height: the ledger's height
-head_height() { "$TXGATECTL" ledger --ledger "$T/ledger" head | tr ' ' '\n' | awk -F= '$1 == "height" { print $2 }'; }
+# head_height: the ledger's height (0 while it has none)
+head_height() {
+	local h
+	h=$("$TXGATECTL" ledger --ledger "$T/ledger" head 2>/dev/null | tr ' ' '\n' | awk -F= '$1 == "height" { print $2 }') || true
+	echo "${h:-0}"
+}
+
+# wait_running PID N [LOG]: wait (15 s at most) while txgate PID runs until
+# the ledger reaches height N and, if LOG is given, a status line is in it.
+# Fails if that does not happen.
+wait_running() {
+	local pid=$1 n=$2 log=${3:-}
+	for _ in $(seq 1 300); do
+		if [ "$(head_height)" -ge "$n" ] && { [ -z "$log" ] || grep -q "tx/s committed" "$log"; }; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	[ -z "$log" ] || cat "$log" >&2
+	fail "txgate did not reach height $n while running"
+}

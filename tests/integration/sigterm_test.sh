@@ -9,14 +9,8 @@ gen t 20000 --seed 61 --mix valid=1
 PCAPS=$T/t.pcap config "$T/txgate.ini" 'verifier = sodium'
 "$TXGATE" -c "$T/txgate.ini" --status-ms 200 2>"$T/run.log" &
 pid=$!
-h=0
-for _ in $(seq 1 300); do
-	h=$("$TXGATECTL" -c "$T/txgate.ini" ledger head 2>/dev/null | tr ' ' '\n' | awk -F= '$1 == "height" { print $2 }' || true)
-	[ "${h:-0}" -ge 3 ] && grep -q "tx/s committed" "$T/run.log" && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.05
-done
-[ "${h:-0}" -ge 3 ] || { cat "$T/run.log" >&2; fail "no blocks while running"; }
+wait_running $pid 3 "$T/run.log"
+"$TXGATECTL" -c "$T/txgate.ini" ledger head | grep -q "chain_id=$CHAIN" || fail "txgatectl -c: no head"
 grep -q "txgate: rx .* pkt/s, .* tx/s committed, height" "$T/run.log" || fail "no status line while running"
 "$TXGATECTL" -c "$T/txgate.ini" stats >"$T/stats.json" || fail "txgatectl stats"
 grep -q '"/txgate/stats":{"rx_packets":[1-9]' "$T/stats.json" || { cat "$T/stats.json" >&2; fail "stats lack rx_packets"; }
