@@ -243,7 +243,7 @@ static void verify_chunk(const struct txg_ed_item *items, size_t n,
 {
     struct work w[CHUNK];
     ge_p3 q[CHUNK];
-    fe prod[CHUNK];
+    fe zinv[CHUNK];
     size_t nlive = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -282,21 +282,12 @@ static void verify_chunk(const struct txg_ed_item *items, size_t n,
             mul_small(&q[k], &w[k]);
     }
     /* Montgomery's trick: one inversion for the chunk. */
-    fe inv, zi, x, y;
-    fe_copy(prod[0], q[0].Z);
-    for (size_t k = 1; k < nlive; k++)
-        fe_mul(prod[k], prod[k - 1], q[k].Z);
-    fe_invert(inv, prod[nlive - 1]);
-    for (size_t k = nlive; k-- > 0;) {
+    fe x, y;
+    ge_batch_zinv(zinv, q, nlive);
+    for (size_t k = 0; k < nlive; k++) {
         uint8_t enc[32];
-        if (k > 0) {
-            fe_mul(zi, inv, prod[k - 1]);
-            fe_mul(inv, inv, q[k].Z);
-        } else {
-            fe_copy(zi, inv);
-        }
-        fe_mul(x, q[k].X, zi);
-        fe_mul(y, q[k].Y, zi);
+        fe_mul(x, q[k].X, zinv[k]);
+        fe_mul(y, q[k].Y, zinv[k]);
         fe_tobytes(enc, y);
         enc[31] ^= (uint8_t)(fe_isnegative(x) << 7);
         ok[w[k].idx] = memcmp(enc, items[w[k].idx].sig, 32) == 0;

@@ -106,26 +106,33 @@ void ge_p3_tobytes(uint8_t s[32], const ge_p3 *p)
     s[31] ^= (uint8_t)(fe_isnegative(x) << 7);
 }
 
-void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch)
+void ge_batch_zinv(fe *zinv, const ge_p3 *pts, size_t n)
 {
-    fe inv, zi, x, y;
-    size_t i;
+    fe inv;
 
     if (n == 0)
         return;
-    fe_copy(scratch[0], pts[0].Z);
-    for (i = 1; i < n; i++)
-        fe_mul(scratch[i], scratch[i - 1], pts[i].Z);
-    fe_invert(inv, scratch[n - 1]);
-    for (i = n; i-- > 0;) {
-        if (i > 0) {
-            fe_mul(zi, inv, scratch[i - 1]);
-            fe_mul(inv, inv, pts[i].Z);
-        } else {
-            fe_copy(zi, inv);
-        }
-        fe_mul(x, pts[i].X, zi);
-        fe_mul(y, pts[i].Y, zi);
+    /* Prefix products, one inversion, then back: zinv[i] holds the prefix
+     * product up to i until the backward pass replaces it with 1/Z[i]. */
+    fe_copy(zinv[0], pts[0].Z);
+    for (size_t i = 1; i < n; i++)
+        fe_mul(zinv[i], zinv[i - 1], pts[i].Z);
+    fe_invert(inv, zinv[n - 1]);
+    for (size_t i = n; i-- > 1;) {
+        fe_mul(zinv[i], inv, zinv[i - 1]);
+        fe_mul(inv, inv, pts[i].Z);
+    }
+    fe_copy(zinv[0], inv);
+}
+
+void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch)
+{
+    fe x, y;
+
+    ge_batch_zinv(scratch, pts, n);
+    for (size_t i = 0; i < n; i++) {
+        fe_mul(x, pts[i].X, scratch[i]);
+        fe_mul(y, pts[i].Y, scratch[i]);
         fe_add(out[i].ypx, y, x);
         fe_carry(out[i].ypx);
         fe_sub(out[i].ymx, y, x);

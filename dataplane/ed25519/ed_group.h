@@ -167,6 +167,10 @@ int ge_frombytes(ge_p3 *h, const uint8_t s[32]);
 /* Canonical encoding of p (one inversion). */
 void ge_p3_tobytes(uint8_t s[32], const ge_p3 *p);
 
+/* zinv[i] = 1/pts[i].Z for i < n, with one field inversion for all of them
+ * (Montgomery's trick). Every Z must be nonzero. */
+void ge_batch_zinv(fe *zinv, const ge_p3 *pts, size_t n);
+
 /* Writes the affine Niels form of n points into out (one shared inversion;
  * scratch holds n field elements). Every Z must be nonzero. */
 void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch);
