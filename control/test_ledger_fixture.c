@@ -82,16 +82,6 @@ static int build(const char *dir, uint32_t chain, uint64_t nblocks, uint32_t ntx
 	return 0;
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static void be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
 
 static int corrupt(const char *dir, const char *mode, uint64_t height, uint32_t index)
 {
@@ -107,9 +97,8 @@ static int corrupt(const char *dir, const char *mode, uint64_t height, uint32_t 
 		return 1;
 	}
 	uint8_t tk[12], hk[8], buf[2 + 65535 + 64 + 1];
-	be64(tk, height);
-	be32(tk + 8, index);
-	be64(hk, height);
+	txg_store_tx_key(tk, height, index);
+	txg_store_height_key(hk, height);
 	MDB_val k = {12, tk}, v;
 	if (!strcmp(mode, "hdr")) {
 		k = (MDB_val){8, hk};
@@ -158,8 +147,7 @@ static int corrupt(const char *dir, const char *mode, uint64_t height, uint32_t 
 			rc = mdb_put(t, idx, &ik, &v, 0);
 		} else if (!strcmp(mode, "extra")) {
 			uint8_t tk2[12];
-			memcpy(tk2, tk, 8);
-			be32(tk2 + 8, 1000);
+			txg_store_tx_key(tk2, height, 1000);
 			MDB_val k2 = {12, tk2};
 			v = (MDB_val){len, buf};
 			rc = mdb_put(t, txs, &k2, &v, 0);

@@ -54,6 +54,14 @@ static void be32(uint8_t *p, uint32_t v)
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
+void txg_store_height_key(uint8_t key[TXG_STORE_HKEY_LEN], uint64_t height) { be64(key, height); }
+
+void txg_store_tx_key(uint8_t key[TXG_STORE_TKEY_LEN], uint64_t height, uint32_t index)
+{
+	be64(key, height);
+	be32(key + 8, index);
+}
+
 static uint32_t ldbe32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];

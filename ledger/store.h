@@ -23,6 +23,15 @@ struct txg_store_opts {
 	uint64_t max_ttl_ms; /* writer records max(stored, this) in meta; 0 = leave */
 };
 
+/* Keys of the LMDB layout (docs/ledger.md): `headers` by height (8 bytes,
+ * big-endian) and `txs` by height and index (8 + 4 bytes, big-endian), so
+ * that LMDB's byte order is height order. Shared with tools that open the
+ * databases directly. */
+#define TXG_STORE_HKEY_LEN 8u
+#define TXG_STORE_TKEY_LEN 12u
+void txg_store_height_key(uint8_t key[TXG_STORE_HKEY_LEN], uint64_t height);
+void txg_store_tx_key(uint8_t key[TXG_STORE_TKEY_LEN], uint64_t height, uint32_t index);
+
 /* Open (and for a writer, create) the ledger at o->path. Returns 0 and sets
  * *out, or -1 with a message naming the path and the reason in err. */
 int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char *err, size_t errlen);
