@@ -521,6 +521,14 @@ static int lint(struct ld *l, FILE *f)
 
 enum sec_kind { SK_EAL, SK_NET, SK_CHAIN, SK_BLOCK, SK_LEDGER, SK_DATAPLANE, SK_PORT, SK_WORKER, SK_UNKNOWN };
 
+typedef int (*sec_parser)(struct ld *l, const char *sec, const char *key, const char *v);
+
+/* Key parser of each section kind but workers (read after all ports). */
+static const sec_parser sec_parsers[SK_WORKER] = {
+	[SK_EAL] = sec_eal,	      [SK_NET] = sec_net,	  [SK_CHAIN] = sec_chain, [SK_BLOCK] = sec_block,
+	[SK_LEDGER] = sec_ledger, [SK_DATAPLANE] = sec_dataplane, [SK_PORT] = sec_port,
+};
+
 static enum sec_kind kind_of(const char *s)
 {
 	static const char *const fixed[] = {"eal", "net", "chain", "block", "ledger", "dataplane"};
@@ -611,30 +619,7 @@ static int load(struct ld *l, struct rte_cfgfile *cfg)
 		}
 		for (int i = 0; i < ne; i++) {
 			const char *key = ents[i].name, *v = ents[i].value;
-			int r;
-			switch (k) {
-			case SK_EAL:
-				r = sec_eal(l, sec, key, v);
-				break;
-			case SK_NET:
-				r = sec_net(l, sec, key, v);
-				break;
-			case SK_CHAIN:
-				r = sec_chain(l, sec, key, v);
-				break;
-			case SK_BLOCK:
-				r = sec_block(l, sec, key, v);
-				break;
-			case SK_LEDGER:
-				r = sec_ledger(l, sec, key, v);
-				break;
-			case SK_DATAPLANE:
-				r = sec_dataplane(l, sec, key, v);
-				break;
-			default:
-				r = sec_port(l, sec, key, v);
-				break;
-			}
+			int r = sec_parsers[k](l, sec, key, v);
 			if (r > 0)
 				kerr(l, sec, key, "unknown key");
 			if (r)
