@@ -19,7 +19,7 @@
 
 #include "block.h"
 #include "store.h"
-#include "wire.h"
+#include "record.h"
 
 #define MAXN 255
 

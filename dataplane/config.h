@@ -7,10 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TXG_MAX_PORTS 8
-#define TXG_MAX_WORKERS 16
-#define TXG_MAX_QUEUES_PER_WORKER 16
-#define TXG_MAX_ADDRS 8
+#include "bounds.h"
+
 #define TXG_MAX_EAL_ARGS 64
 #define TXG_PATH_MAX 512
 

@@ -26,6 +26,7 @@
 #include "members_file.h"
 #include "port.h"
 #include "restore.h"
+#include "stage_params.h"
 #include "txn.h"
 
 static volatile sig_atomic_t got_signal;
@@ -182,7 +183,7 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 	if (check_lcores(a, err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_ports; i++)
-		if (txg_port_find(c, &c->ports[i], &a->port_ids[i], err, errlen) != 0)
+		if (txg_port_find(c->path, &c->ports[i], &a->port_ids[i], err, errlen) != 0)
 			return -1;
 
 	a->mbuf_pool = rte_pktmbuf_pool_create("txg_mbufs", c->mbuf_pool, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -208,13 +209,8 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 	if (load_members(a, err, errlen) != 0)
 		return -1;
 
-	struct txg_store_opts so = {
-		.path = c->ledger_path,
-		.chain_id = c->chain_id,
-		.nosync = c->durability == TXG_DUR_NOSYNC,
-		.map_size = c->map_size_mb << 20,
-		.max_ttl_ms = c->max_ttl_ms,
-	};
+	struct txg_store_opts so;
+	txg_params_store(c, &so);
 	if (txg_store_open(&a->store, &so, err, errlen) != 0)
 		return -1;
 	struct txg_store_head head;
@@ -243,14 +239,18 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (txg_orderer_init(a->orderer, c, &head, 2 * c->commit_group_max + 2, err, errlen) != 0)
+	struct txg_orderer_params op;
+	txg_params_orderer(c, &op);
+	if (txg_orderer_init(a->orderer, &op, &head, err, errlen) != 0)
 		return -1;
 	a->orderer->txn_pool = a->txn_pool;
 	a->orderer->dedupe = a->dedupe;
 	a->orderer->stop = &a->stop_orderer;
 	for (unsigned i = 0; i < a->n_workers; i++) {
 		struct txg_worker *w = &a->workers[i];
-		if (txg_worker_init(w, c, i, a->port_ids, err, errlen) != 0)
+		struct txg_worker_params wp;
+		txg_params_worker(c, i, a->port_ids, &wp);
+		if (txg_worker_init(w, &wp, i, err, errlen) != 0)
 			return -1;
 		char name[32];
 		snprintf(name, sizeof(name), "txg_w%u", i);
@@ -268,7 +268,9 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 		a->orderer->in[i] = w->ring;
 	}
 	a->orderer->n_in = a->n_workers;
-	if (txg_committer_start(&a->committer, a->store, a->orderer, a->txn_pool, c->commit_group_max, err, errlen) != 0)
+	struct txg_committer_params cp;
+	txg_params_committer(c, &cp);
+	if (txg_committer_start(&a->committer, &cp, a->store, a->orderer, a->txn_pool, err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_ports; i++) {
 		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, err, errlen) != 0)

@@ -12,7 +12,6 @@
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 
-#include "config.h"
 #include "wire.h"
 
 struct txg_ed_ctx;

@@ -7,14 +7,13 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
-int txg_port_find(const struct txg_config *c, const struct txg_port_cfg *pc, uint16_t *port_id, char *err,
-		  size_t errlen)
+int txg_port_find(const char *cfg_path, const struct txg_port_cfg *pc, uint16_t *port_id, char *err, size_t errlen)
 {
 	if (rte_eth_dev_get_port_by_name(pc->device, port_id) != 0) {
 		snprintf(err, errlen,
 			 "%s: [%s] device: no DPDK port named '%s' (is it bound to a DPDK driver, or given with "
 			 "--vdev in [eal] args?)",
-			 c->path, pc->name, pc->device);
+			 cfg_path, pc->name, pc->device);
 		return -1;
 	}
 	return 0;

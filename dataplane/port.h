@@ -10,9 +10,8 @@
 #include "config.h"
 
 /* DPDK port id of the device named in pc (PCI address or vdev name).
- * 0, or -1 with err naming the config section. */
-int txg_port_find(const struct txg_config *c, const struct txg_port_cfg *pc, uint16_t *port_id, char *err,
-		  size_t errlen);
+ * 0, or -1 with err naming cfg_path and the config section. */
+int txg_port_find(const char *cfg_path, const struct txg_port_cfg *pc, uint16_t *port_id, char *err, size_t errlen);
 
 /* Configure and start a port: pc->rx_queues RX queues fed from mp (RSS on
  * UDP/IP when there are several and the device can), one TX queue, RX

@@ -33,24 +33,20 @@ struct txg_cand {
 	uint8_t tx_id[TXG_ID_LEN];
 };
 
-int txg_worker_init(struct txg_worker *w, const struct txg_config *c, unsigned id, const uint16_t *port_ids,
-		    char *err, size_t errlen)
+int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, unsigned id, char *err, size_t errlen)
 {
-	const struct txg_worker_cfg *wc = &c->workers[id];
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->lcore = wc->lcore;
-	w->n_rxq = wc->n_rxq;
-	for (uint16_t i = 0; i < wc->n_rxq; i++) {
-		w->rx_port[i] = port_ids[wc->rxq[i].port];
-		w->rx_queue[i] = wc->rxq[i].queue;
-	}
-	txg_pkt_filter_from_config(&w->filter, c);
-	w->chain_id = c->chain_id;
-	w->max_ttl_ms = c->max_ttl_ms;
-	w->burst = c->burst;
-	w->idle_spins = c->idle_spins;
-	w->idle_sleep_us = c->idle_sleep_us;
+	w->lcore = p->lcore;
+	w->n_rxq = p->n_rxq;
+	memcpy(w->rx_port, p->rx_port, sizeof(w->rx_port));
+	memcpy(w->rx_queue, p->rx_queue, sizeof(w->rx_queue));
+	w->filter = p->filter;
+	w->chain_id = p->chain_id;
+	w->max_ttl_ms = p->max_ttl_ms;
+	w->burst = p->burst;
+	w->idle_spins = p->idle_spins;
+	w->idle_sleep_us = p->idle_sleep_us;
 	/* A single-segment packet holds at most this many records. */
 	uint32_t per_pkt = RTE_MBUF_DEFAULT_DATAROOM / REC_MIN + 1;
 	w->cand_cap = (uint32_t)w->burst * per_pkt;

@@ -13,7 +13,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "config.h"
+#include "bounds.h"
 #include "dedupe.h"
 #include "members.h"
 #include "pkt.h"
@@ -21,6 +21,19 @@
 #include "verify.h"
 
 struct txg_cand; /* a record awaiting judgement (worker.c) */
+
+/* A worker's settings ([workerN], [net], [chain], [dataplane]). */
+struct txg_worker_params {
+	unsigned lcore;
+	uint16_t n_rxq; /* RX queues it polls: DPDK port id and queue each */
+	uint16_t rx_port[TXG_MAX_QUEUES_PER_WORKER];
+	uint16_t rx_queue[TXG_MAX_QUEUES_PER_WORKER];
+	struct txg_pkt_filter filter;
+	uint32_t chain_id;
+	uint64_t max_ttl_ms;
+	uint16_t burst;
+	uint32_t idle_spins, idle_sleep_us;
+};
 
 struct txg_worker {
 	struct txg_worker_stats stats; /* first: its own cache lines */
@@ -55,11 +68,10 @@ struct txg_worker {
 	void **objs;
 };
 
-/* Fill w's configuration from c and worker index id (port_ids maps config
- * port index to DPDK port id) and allocate its scratch. The caller sets
- * ring, txn_pool, members, dedupe, qsbr and stop. 0, or -1 with err. */
-int txg_worker_init(struct txg_worker *w, const struct txg_config *c, unsigned id, const uint16_t *port_ids,
-		    char *err, size_t errlen);
+/* Set up worker number id (also its RCU thread id) from p and allocate its
+ * scratch. The caller sets ring, txn_pool, members, dedupe, qsbr and stop.
+ * 0, or -1 with err. */
+int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, unsigned id, char *err, size_t errlen);
 /* Release the scratch. */
 void txg_worker_fini(struct txg_worker *w);
 

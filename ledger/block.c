@@ -4,7 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "wire.h"
+#include "bytes.h"
 
 void txg_hdr_encode(const struct txg_block_hdr *h, uint8_t out[TXG_HDR_LEN])
 {

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "block.h"
-#include "wire.h"
+#include "hex.h"
+#include "record.h"
 
 #define DEFAULT_MAP_SIZE (1ull << 30)
 #define MIN_MAP_SIZE (64ull << 10)

@@ -12,69 +12,21 @@
 
 #include "block.h"
 #include "store.h"
-#include "wire.h"
+#include "test_util.h"
+#include "record.h"
 
 #define CHAIN 0x7e57u
-#define MAXN 16
-#define RECCAP 512
-
-static uint8_t g_pk[32], g_sk[64];
-static uint64_t g_nonce = 1;
-static char g_root[64];
-static int g_dirno;
-
-/* A block and the storage its records point into. */
-struct tblock {
-	uint8_t recs[MAXN][RECCAP];
-	uint8_t ids[MAXN][32];
-	struct txg_store_tx txs[MAXN];
-	struct txg_store_block b;
-	uint8_t hash[32];
-	uint64_t height, ts;
-};
+#define MAXN TU_MAXN
+#define RECCAP TU_RECCAP
 
 /* Build block `height` on prev with n signed records of plen-byte payloads. */
 static void mk_block(struct tblock *tb, uint32_t chain, uint64_t height, const uint8_t prev[32], uint64_t ts,
 		     uint32_t n, size_t plen)
 {
-	uint8_t payload[256];
-	memset(payload, 0xab, sizeof payload);
-	struct txg_body_fields f = {.version = 1, .kind = 3, .flags = 0, .chain_id = chain};
-	memcpy(f.sender, g_pk, 32);
-	for (uint32_t i = 0; i < n; i++) {
-		f.nonce = g_nonce++;
-		f.expires_ms = 1700000000000ull + f.nonce;
-		size_t len = txg_record_encode(tb->recs[i], RECCAP, &f, payload, plen, g_sk);
-		CU_ASSERT_FATAL(len > 0);
-		struct txg_rec_view rv;
-		CU_ASSERT_FATAL(txg_record_view(tb->recs[i], len, &rv) == 0);
-		txg_tx_id(rv.body, rv.body_len, tb->ids[i]);
-		tb->txs[i].rec = tb->recs[i];
-		tb->txs[i].len = (uint32_t)len;
-		tb->txs[i].tx_id = tb->ids[i];
-	}
-	uint8_t scratch[MAXN][32];
-	struct txg_block_hdr h = {.version = 1, .chain_id = chain, .height = height, .timestamp_ms = ts, .tx_count = n};
-	memcpy(h.prev_hash, prev, 32);
-	txg_merkle_root((const uint8_t(*)[32])tb->ids, n, scratch, h.tx_root);
-	txg_hdr_encode(&h, tb->b.hdr);
-	tb->b.n = n;
-	tb->b.txs = tb->txs;
-	txg_block_hash(tb->b.hdr, tb->hash);
-	tb->height = height;
-	tb->ts = ts;
+	tu_block(tb, chain, height, prev, ts, n, plen, 1700000000000ull);
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-/* A fresh ledger directory path under the test's temp root (not created). */
-static void newdir(char *out, size_t n) { snprintf(out, n, "%s/led%d", g_root, g_dirno++); }
+static void newdir(char *out, size_t n) { tu_newdir(out, n); }
 
 static struct txg_store *open_w(const char *path, uint32_t chain, uint64_t map_size, uint64_t ttl)
 {
@@ -605,7 +557,7 @@ static void test_backup(void)
 	uint64_t height = 0;
 	uint8_t prev[32] = {0};
 	CU_ASSERT_EQUAL_FATAL(commit_many(s, &tb, &height, prev, 4), 0);
-	snprintf(q, sizeof q, "%s/backup", g_root);
+	tu_newdir(q, sizeof q);
 	CU_ASSERT_EQUAL(txg_store_backup(s, q, err, sizeof err), 0);
 	CU_ASSERT_EQUAL(txg_store_backup(s, q, err, sizeof err), -1); /* never overwrites */
 	CU_ASSERT(strstr(err, "exists") != NULL);
@@ -622,16 +574,8 @@ static void test_backup(void)
 
 int main(void)
 {
-	if (sodium_init() < 0)
+	if (tu_init("store_test") != 0)
 		return 1;
-	uint8_t seed[32];
-	memset(seed, 7, sizeof seed);
-	crypto_sign_seed_keypair(g_pk, g_sk, seed);
-	snprintf(g_root, sizeof g_root, "/tmp/txg_store_test.XXXXXX");
-	if (!mkdtemp(g_root)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	CU_pSuite su = CU_add_suite("store", NULL, NULL);
@@ -647,6 +591,6 @@ int main(void)
 	CU_basic_run_tests();
 	unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
-	nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_cleanup();
 	return fails ? 1 : 0;
 }

@@ -73,9 +73,10 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
-int txg_committer_start(struct txg_committer *c, struct txg_store *store, const struct txg_orderer *o,
-			struct rte_mempool *txn_pool, uint32_t group_max, char *err, size_t errlen)
+int txg_committer_start(struct txg_committer *c, const struct txg_committer_params *p, struct txg_store *store,
+			const struct txg_orderer *o, struct rte_mempool *txn_pool, char *err, size_t errlen)
 {
+	uint32_t group_max = p->group_max;
 	memset(c, 0, sizeof(*c));
 	c->in = o->to_commit;
 	c->free_blocks = o->free_blocks;

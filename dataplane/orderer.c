@@ -13,16 +13,17 @@
 
 #define TAKE_BURST 64u
 
-int txg_orderer_init(struct txg_orderer *o, const struct txg_config *c, const struct txg_store_head *head,
-		     unsigned n_blocks, char *err, size_t errlen)
+int txg_orderer_init(struct txg_orderer *o, const struct txg_orderer_params *p, const struct txg_store_head *head,
+		     char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
-	o->chain_id = c->chain_id;
-	o->max_txs = c->block_max_txs;
-	o->max_bytes = c->block_max_bytes;
-	o->max_wait_tsc = (uint64_t)c->block_max_wait_us * rte_get_tsc_hz() / 1000000u;
-	o->idle_spins = c->idle_spins;
-	o->idle_sleep_us = c->idle_sleep_us;
+	unsigned n_blocks = p->n_blocks;
+	o->chain_id = p->chain_id;
+	o->max_txs = p->max_txs;
+	o->max_bytes = p->max_bytes;
+	o->max_wait_tsc = (uint64_t)p->max_wait_us * rte_get_tsc_hz() / 1000000u;
+	o->idle_spins = p->idle_spins;
+	o->idle_sleep_us = p->idle_sleep_us;
 	o->next_height = head->height + 1;
 	memcpy(o->prev_hash, head->hash, TXG_HASH_LEN);
 	o->last_ts = head->timestamp_ms;

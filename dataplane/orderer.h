@@ -14,10 +14,10 @@
 #include <rte_ring.h>
 
 #include "block.h"
-#include "config.h"
 #include "dedupe.h"
 #include "stats.h"
 #include "store.h"
+#include "bounds.h"
 #include "txn.h"
 
 /* A block being filled or committed; buffers from a fixed pool. */
@@ -31,6 +31,15 @@ struct txg_block {
 	uint8_t (*ids)[TXG_HASH_LEN];	/* [max_txs] */
 	uint8_t (*scratch)[TXG_HASH_LEN]; /* [max_txs], Merkle work area */
 	struct txg_store_tx *stx;	/* [max_txs], filled by the committer */
+};
+
+/* The orderer's settings ([chain], [block], [dataplane] idle keys). */
+struct txg_orderer_params {
+	uint32_t chain_id;
+	uint32_t max_txs, max_bytes; /* per block */
+	uint32_t max_wait_us;	     /* seal a non-empty block this long after its first txn */
+	uint32_t idle_spins, idle_sleep_us;
+	unsigned n_blocks; /* block buffers: those being committed plus one being filled */
 };
 
 struct txg_orderer {
@@ -55,11 +64,11 @@ struct txg_orderer {
 	unsigned n_blocks;
 };
 
-/* Set up o from c, allocate n_blocks block buffers into free_blocks and the
- * two block rings; head is the ledger's head (height 0 when empty). The
+/* Set up o from p, allocate p->n_blocks block buffers into free_blocks and
+ * the two block rings; head is the ledger's head (height 0 when empty). The
  * caller sets in[], n_in, txn_pool, dedupe and stop. 0, or -1 with err. */
-int txg_orderer_init(struct txg_orderer *o, const struct txg_config *c, const struct txg_store_head *head,
-		     unsigned n_blocks, char *err, size_t errlen);
+int txg_orderer_init(struct txg_orderer *o, const struct txg_orderer_params *p, const struct txg_store_head *head,
+		     char *err, size_t errlen);
 void txg_orderer_fini(struct txg_orderer *o);
 
 /* Lcore entry point (arg: struct txg_orderer). Returns after *stop once

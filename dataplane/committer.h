@@ -17,6 +17,11 @@
 #include "stats.h"
 #include "store.h"
 
+/* The committer's settings ([ledger]). */
+struct txg_committer_params {
+	uint32_t group_max; /* blocks per LMDB write transaction */
+};
+
 struct txg_committer {
 	struct txg_committer_stats stats;
 	struct rte_ring *in;	      /* sealed blocks (the orderer's to_commit) */
@@ -34,9 +39,10 @@ struct txg_committer {
 	int started;
 };
 
-/* Start the committer thread on store. 0, or -1 with err. */
-int txg_committer_start(struct txg_committer *c, struct txg_store *store, const struct txg_orderer *o,
-			struct rte_mempool *txn_pool, uint32_t group_max, char *err, size_t errlen);
+/* Start the committer thread on store, taking o's sealed blocks and
+ * returning txns to txn_pool. 0, or -1 with err. */
+int txg_committer_start(struct txg_committer *c, const struct txg_committer_params *p, struct txg_store *store,
+			const struct txg_orderer *o, struct rte_mempool *txn_pool, char *err, size_t errlen);
 /* Ask it to commit what is queued and exit; waits for it. 0, or -1 if a commit failed. */
 int txg_committer_stop(struct txg_committer *c);
 

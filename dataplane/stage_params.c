@@ -1,0 +1,51 @@
+/* Stage settings from the config. */
+#include "stage_params.h"
+
+#include <string.h>
+
+void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *port_ids, struct txg_worker_params *p)
+{
+	const struct txg_worker_cfg *wc = &c->workers[id];
+	memset(p, 0, sizeof(*p));
+	p->lcore = wc->lcore;
+	p->n_rxq = wc->n_rxq;
+	for (uint16_t i = 0; i < wc->n_rxq; i++) {
+		p->rx_port[i] = port_ids[wc->rxq[i].port];
+		p->rx_queue[i] = wc->rxq[i].queue;
+	}
+	txg_pkt_filter_from_config(&p->filter, c);
+	p->chain_id = c->chain_id;
+	p->max_ttl_ms = c->max_ttl_ms;
+	p->burst = c->burst;
+	p->idle_spins = c->idle_spins;
+	p->idle_sleep_us = c->idle_sleep_us;
+}
+
+void txg_params_orderer(const struct txg_config *c, struct txg_orderer_params *p)
+{
+	*p = (struct txg_orderer_params){
+		.chain_id = c->chain_id,
+		.max_txs = c->block_max_txs,
+		.max_bytes = c->block_max_bytes,
+		.max_wait_us = c->block_max_wait_us,
+		.idle_spins = c->idle_spins,
+		.idle_sleep_us = c->idle_sleep_us,
+		.n_blocks = 2 * c->commit_group_max + 2,
+	};
+}
+
+void txg_params_committer(const struct txg_config *c, struct txg_committer_params *p)
+{
+	*p = (struct txg_committer_params){.group_max = c->commit_group_max};
+}
+
+void txg_params_store(const struct txg_config *c, struct txg_store_opts *o)
+{
+	*o = (struct txg_store_opts){
+		.path = c->ledger_path,
+		.chain_id = c->chain_id,
+		.nosync = c->durability == TXG_DUR_NOSYNC,
+		.map_size = c->map_size_mb << 20,
+		.max_ttl_ms = c->max_ttl_ms,
+	};
+}
