@@ -91,10 +91,14 @@ static inline uint16_t fold16(uint32_t s)
 
 uint16_t txg_pkt_csum_sum(const uint8_t *p, uint32_t n, uint16_t sum) { return fold16(fold_be(sum_raw(p, n)) + sum); }
 
+/* n is the filter's count; more than the TXG_MAX_ADDRS entries the list
+ * holds counts as all of them (never read past the filter). */
 static inline int addr_ok(const uint8_t *dst, unsigned alen, unsigned n, const uint8_t *list, unsigned stride)
 {
 	if (n == 0)
 		return 1;
+	if (n > TXG_MAX_ADDRS)
+		n = TXG_MAX_ADDRS;
 	for (unsigned i = 0; i < n; i++)
 		if (memcmp(dst, list + (size_t)i * stride, alen) == 0)
 			return 1;
@@ -142,10 +146,12 @@ enum txg_pkt_err txg_pkt_parse(const uint8_t *p, uint32_t len, uint64_t ol_flags
 			return TXG_PKT_IP_BAD_HDR;
 		if (tot > avail)
 			return TXG_PKT_SHORT; /* bytes past tot are Ethernet padding */
+		/* Only UNKNOWN leaves the check to us: GOOD and NONE say the
+		 * header's integrity was verified (see pkt.h). */
 		uint64_t ipc = ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 		if (ipc == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			return TXG_PKT_IP_CSUM;
-		if (ipc != RTE_MBUF_F_RX_IP_CKSUM_GOOD && fold_be(sum_raw(ip, hl)) != 0xffff)
+		if (ipc == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && fold_be(sum_raw(ip, hl)) != 0xffff)
 			return TXG_PKT_IP_CSUM;
 		if (be16(ip + 6) & 0x3fff)
 			return TXG_PKT_IP_FRAG;
@@ -186,11 +192,16 @@ enum txg_pkt_err txg_pkt_parse(const uint8_t *p, uint32_t len, uint64_t ol_flags
 	uint32_t ulen = be16(udp + 4);
 	if (ulen < 8 || ulen != ip_plen)
 		return TXG_PKT_UDP_LEN;
-	if (be16(udp + 6) != 0) { /* 0: no checksum */
+	/* A zero field is judged before the NIC's flag: over IPv4 it means no
+	 * checksum; over IPv6 it can never be right (RFC 8200). */
+	if (be16(udp + 6) == 0) {
+		if (af == 6)
+			return TXG_PKT_UDP_CSUM;
+	} else {
 		uint64_t l4c = ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 		if (l4c == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 			return TXG_PKT_UDP_CSUM;
-		if (l4c != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+		if (l4c == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN &&
 		    fold16(fold_be(praw + sum_raw(udp, ulen)) + IPPROTO_UDP_ + ulen) != 0xffff)
 			return TXG_PKT_UDP_CSUM;
 	}

@@ -22,14 +22,15 @@ enum txg_pkt_err {
 	TXG_PKT_DST_ADDR,     /* destination address not in the filter */
 	TXG_PKT_DST_PORT,     /* UDP destination port is not the filter's */
 	TXG_PKT_UDP_LEN,      /* UDP length < 8 or != the IP payload length */
-	TXG_PKT_UDP_CSUM,     /* UDP checksum present and wrong (or the NIC said BAD) */
+	TXG_PKT_UDP_CSUM,     /* UDP checksum present and wrong (or the NIC said BAD), or 0 over IPv6 */
 	TXG_PKT_NUM
 };
 
 /* Counter name of e ("pkt_ok", "pkt_short", ...); "?" if out of range. */
 const char *txg_pkt_err_name(unsigned e);
 
-/* Which packets are ours. n_ipvX == 0: any destination of that family. */
+/* Which packets are ours. n_ipvX == 0: any destination of that family;
+ * n_ipvX > TXG_MAX_ADDRS counts as TXG_MAX_ADDRS. */
 struct txg_pkt_filter {
 	uint16_t udp_port; /* host order */
 	unsigned n_ipv4;
@@ -48,11 +49,20 @@ struct txg_pkt_info {
 	uint16_t sport, dport;	  /* host order */
 };
 
-/* Parse p[0..len). ol_flags are the mbuf's RX offload flags:
- * RTE_MBUF_F_RX_IP_CKSUM_GOOD / _L4_CKSUM_GOOD skip that software check,
- * _BAD drops, UNKNOWN or NONE check in software. A UDP checksum field of 0
- * means "absent" (IPv4 and IPv6) and is accepted. Returns TXG_PKT_OK and
- * fills out, or the first rule broken (out is then unspecified). */
+/* RX checksum offload flags (ol_flags), as DPDK 22.11's rte_mbuf_core.h
+ * defines them; IP = the IPv4 header checksum, L4 = the UDP checksum:
+ *   UNKNOWN  no information: checked in software
+ *   BAD      wrong: dropped (pkt_ip_csum / pkt_udp_csum)
+ *   GOOD     right: not checked
+ *   NONE     field not right, but integrity verified (virtio/vhost): not checked
+ * IPv6 has no header checksum: the IP flag is ignored for IPv6, whatever it is.
+ * A UDP checksum field of 0 is judged before any flag (spec section 1): over
+ * IPv4 "no checksum", accepted even with L4 BAD; over IPv6 invalid (RFC 8200:
+ * a computed 0 is sent as 0xffff), dropped as pkt_udp_csum even with L4 GOOD
+ * or NONE. */
+
+/* Parse p[0..len) with the mbuf's ol_flags (above): TXG_PKT_OK with out
+ * filled, or the first rule broken (out is then unspecified). */
 enum txg_pkt_err txg_pkt_parse(const uint8_t *p, uint32_t len, uint64_t ol_flags, const struct txg_pkt_filter *f,
 			       struct txg_pkt_info *out);
 

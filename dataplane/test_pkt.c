@@ -1,7 +1,10 @@
 /* Unit tests of the packet parser (pkt.c) on packets made by pkt_build. */
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <rte_mbuf_core.h>
 
@@ -59,12 +62,33 @@ static struct txg_pkt_filter any_filter(void)
 	return f;
 }
 
-/* Parse from an exactly-sized heap copy so ASan catches any over-read. */
+/* GUARD_DATA bytes followed by an inaccessible page: an object placed so
+ * that it ends at the page boundary faults on any read past its end, with
+ * or without ASan. */
+#define GUARD_DATA 8192u
+static uint8_t *guard_base;
+
+static void *guard_end(size_t n)
+{
+	if (!guard_base) {
+		long pg = sysconf(_SC_PAGESIZE);
+		CU_ASSERT_FATAL(pg > 0 && GUARD_DATA % (size_t)pg == 0);
+		size_t len = GUARD_DATA + (size_t)pg;
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CU_ASSERT_FATAL(m != MAP_FAILED);
+		CU_ASSERT_FATAL(mprotect((uint8_t *)m + GUARD_DATA, (size_t)pg, PROT_NONE) == 0);
+		guard_base = m;
+	}
+	CU_ASSERT_FATAL(n <= GUARD_DATA);
+	return guard_base + GUARD_DATA - n;
+}
+
+/* Parse from an exactly-sized copy that ends at a guard page, so any
+ * over-read faults (and ASan names it). */
 static enum txg_pkt_err parse_exact(const uint8_t *p, uint32_t len, uint64_t ol, const struct txg_pkt_filter *f,
 				    struct txg_pkt_info *out)
 {
-	uint8_t *c = malloc(len ? len : 1);
-	CU_ASSERT_FATAL(c != NULL);
+	uint8_t *c = guard_end(len);
 	if (len)
 		memcpy(c, p, len);
 	enum txg_pkt_err e = txg_pkt_parse(c, len, ol, f, out);
@@ -73,7 +97,6 @@ static enum txg_pkt_err parse_exact(const uint8_t *p, uint32_t len, uint64_t ol,
 		/* Make the pointer refer to the caller's bytes. */
 		out->payload = p + (out->payload - c);
 	}
-	free(c);
 	return e;
 }
 
@@ -229,6 +252,27 @@ static void test_valid_v6(void)
 	}
 }
 
+/* DPDK 22.11 RX checksum flags (rte_mbuf_core.h) and what each means for
+ * the parser: drop = the packet is dropped; check = checked in software
+ * (the packet's checksum decides); otherwise accepted without a check. */
+struct csum_flag {
+	uint64_t f;
+	const char *name;
+	int drop, check;
+};
+static const struct csum_flag ip_flag[4] = {
+	{RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, "IP_UNKNOWN", 0, 1},
+	{RTE_MBUF_F_RX_IP_CKSUM_BAD, "IP_BAD", 1, 0},
+	{RTE_MBUF_F_RX_IP_CKSUM_GOOD, "IP_GOOD", 0, 0},
+	{RTE_MBUF_F_RX_IP_CKSUM_NONE, "IP_NONE", 0, 0},
+};
+static const struct csum_flag l4_flag[4] = {
+	{RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, "L4_UNKNOWN", 0, 1},
+	{RTE_MBUF_F_RX_L4_CKSUM_BAD, "L4_BAD", 1, 0},
+	{RTE_MBUF_F_RX_L4_CKSUM_GOOD, "L4_GOOD", 0, 0},
+	{RTE_MBUF_F_RX_L4_CKSUM_NONE, "L4_NONE", 0, 0},
+};
+
 static void test_udp_csum_zero(void)
 {
 	uint8_t buf[2048];
@@ -240,10 +284,68 @@ static void test_udp_csum_zero(void)
 	/* Absent means absent even if the payload is changed. */
 	buf[n - 1] ^= 0xff;
 	CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_OK);
-	/* IPv6 with a zero checksum field: accepted too (see docs/config.md). */
-	n = build(buf, 6, 0, 50);
-	put16(buf + 14 + 40 + 6, 0);
+	/* Whatever the NIC says: BAD cannot be about an absent checksum. */
+	for (unsigned ip = 0; ip < 4; ip++)
+		for (unsigned l4 = 0; l4 < 4; l4++) {
+			uint64_t ol = ip_flag[ip].f | l4_flag[l4].f;
+			CU_ASSERT_EQUAL(parse(buf, n, ol), ip_flag[ip].f == RTE_MBUF_F_RX_IP_CKSUM_BAD ? TXG_PKT_IP_CSUM
+												  : TXG_PKT_OK);
+		}
+	/* The same over a VLAN and with IPv4 options. */
+	s.vlan = 9;
+	n = txg_pkt_build(buf, sizeof(buf), &s, payload, 50);
 	CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_OK);
+	s.vlan = 0;
+	n = add_ip_options(buf, txg_pkt_build(buf, sizeof(buf), &s, payload, 50), 14, 8);
+	CU_ASSERT_EQUAL(get16(buf + 14 + 28 + 6), 0);
+	CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_OK);
+
+	/* IPv6: a zero checksum field is invalid (spec section 1, RFC 8200) and
+	 * counted as pkt_udp_csum, whatever the NIC's flags say: no correct
+	 * IPv6 UDP checksum is ever sent as 0. */
+	for (uint16_t vlan = 0; vlan <= 7; vlan += 7) {
+		n = build(buf, 6, vlan, 50);
+		size_t l4 = vlan ? 18 + 40 : 14 + 40;
+		CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_OK);
+		put16(buf + l4 + 6, 0);
+		for (unsigned ip = 0; ip < 4; ip++)
+			for (unsigned l4f = 0; l4f < 4; l4f++)
+				CU_ASSERT_EQUAL(parse(buf, n, ip_flag[ip].f | l4_flag[l4f].f), TXG_PKT_UDP_CSUM);
+	}
+	/* Also with an empty payload; a wrong UDP length is judged first. */
+	n = build(buf, 6, 0, 0);
+	put16(buf + 14 + 40 + 6, 0);
+	CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_UDP_CSUM);
+	put16(buf + 14 + 40 + 4, 9);
+	CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_UDP_LEN);
+}
+
+/* A datagram whose checksum computes to 0 carries 0xffff (RFC 768/8200):
+ * accepted over both families; the same datagram with the field 0 is
+ * accepted over IPv4 only. */
+static void test_udp_csum_ffff(void)
+{
+	uint8_t buf[2048];
+	for (uint8_t af = 4; af <= 6; af += 2) {
+		struct txg_pkt_spec s = spec(af, 0);
+		size_t l4 = txg_pkt_l4_off(&s), plen = 30;
+		for (size_t i = 0; i < plen; i++)
+			payload[i] = (uint8_t)(i * 5 + 1);
+		/* Steer the sum: adding the stored checksum c to one payload word
+		 * (one's complement) makes the computed checksum 0. */
+		CU_ASSERT_FATAL(txg_pkt_build(buf, sizeof(buf), &s, payload, plen) > 0);
+		uint32_t c = get16(buf + l4 + 6);
+		uint32_t w = (uint32_t)(payload[10] << 8 | payload[11]) + c;
+		w = (w & 0xffff) + (w >> 16);
+		payload[10] = (uint8_t)(w >> 8);
+		payload[11] = (uint8_t)w;
+		size_t n = txg_pkt_build(buf, sizeof(buf), &s, payload, plen);
+		CU_ASSERT_EQUAL_FATAL(get16(buf + l4 + 6), 0xffff);
+		CU_ASSERT_EQUAL(parse(buf, n, 0), TXG_PKT_OK);
+		put16(buf + l4 + 6, 0);
+		CU_ASSERT_EQUAL(parse(buf, n, 0), af == 4 ? TXG_PKT_OK : TXG_PKT_UDP_CSUM);
+		CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_L4_CKSUM_GOOD), af == 4 ? TXG_PKT_OK : TXG_PKT_UDP_CSUM);
+	}
 }
 
 static void test_errors_l2(void)
@@ -383,36 +485,114 @@ static void test_errors_v6(void)
 	CU_ASSERT_EQUAL(parse(b, n, 0), TXG_PKT_DST_PORT);
 }
 
-static void test_offload(void)
+static void test_flag_values(void)
+{
+	/* The tables above and the parser read the same DPDK bits. */
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_NONE);
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_IP_CKSUM_NONE, RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_L4_CKSUM_NONE, RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, 0);
+	CU_ASSERT_EQUAL(RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, 0);
+}
+
+/* What the parser must answer for a packet whose IPv4 header checksum and
+ * (non-zero) UDP checksum are right or wrong, given the two flags. IPv6 has
+ * no header checksum: the IP flag is ignored. */
+static enum txg_pkt_err want_for(uint8_t af, int ip_wrong, int udp_wrong, const struct csum_flag *fi,
+				 const struct csum_flag *fu)
+{
+	if (af == 4 && (fi->drop || (fi->check && ip_wrong)))
+		return TXG_PKT_IP_CSUM;
+	if (fu->drop || (fu->check && udp_wrong))
+		return TXG_PKT_UDP_CSUM;
+	return TXG_PKT_OK;
+}
+
+/* Every IP flag x L4 flag on one packet; returns the number of wrong answers. */
+static unsigned flag_matrix(const uint8_t *b, size_t n, uint8_t af, uint16_t vlan, int ip_wrong, int udp_wrong)
+{
+	/* Other ol_flags bits change nothing. */
+	const uint64_t junk = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_OUTER_L4_CKSUM_BAD;
+	unsigned fails = 0;
+	for (unsigned ip = 0; ip < 4; ip++)
+		for (unsigned u = 0; u < 4; u++)
+			for (int j = 0; j <= 1; j++) {
+				const struct csum_flag *fi = &ip_flag[ip], *fu = &l4_flag[u];
+				enum txg_pkt_err want = want_for(af, ip_wrong, udp_wrong, fi, fu);
+				enum txg_pkt_err got = parse(b, n, fi->f | fu->f | (j ? junk : 0));
+				if (got == want)
+					continue;
+				fprintf(stderr, "\nIPv%u vlan %u, IP csum %s, UDP csum %s, %s|%s%s: got %s, want %s",
+					af, vlan, ip_wrong ? "wrong" : "right", udp_wrong ? "wrong" : "right",
+					fi->name, fu->name, j ? "|junk" : "", txg_pkt_err_name(got),
+					txg_pkt_err_name(want));
+				fails++;
+			}
+	return fails;
+}
+
+/* Every IP flag x L4 flag on IPv4 and IPv6 packets (untagged and tagged)
+ * whose IPv4 header checksum and UDP checksum are each right or wrong. */
+static void test_offload_matrix(void)
 {
 	uint8_t buf[2048], b[2048];
-	size_t n = build(buf, 4, 0, 40);
-	/* BAD drops a packet whose checksums are fine. */
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_BAD), TXG_PKT_IP_CSUM);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_L4_CKSUM_BAD), TXG_PKT_UDP_CSUM);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD),
-			TXG_PKT_UDP_CSUM);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD), TXG_PKT_OK);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE), TXG_PKT_OK);
-	/* GOOD accepts a packet whose checksum is wrong. */
-	memcpy(b, buf, n);
-	b[14 + 10] ^= 0x22;
-	CU_ASSERT_EQUAL(parse(b, n, 0), TXG_PKT_IP_CSUM);
-	CU_ASSERT_EQUAL(parse(b, n, RTE_MBUF_F_RX_IP_CKSUM_NONE), TXG_PKT_IP_CSUM);
-	CU_ASSERT_EQUAL(parse(b, n, RTE_MBUF_F_RX_IP_CKSUM_GOOD), TXG_PKT_OK);
-	memcpy(b, buf, n);
-	b[n - 1] ^= 0x22;
-	CU_ASSERT_EQUAL(parse(b, n, 0), TXG_PKT_UDP_CSUM);
-	CU_ASSERT_EQUAL(parse(b, n, RTE_MBUF_F_RX_L4_CKSUM_NONE), TXG_PKT_UDP_CSUM);
-	CU_ASSERT_EQUAL(parse(b, n, RTE_MBUF_F_RX_IP_CKSUM_GOOD), TXG_PKT_UDP_CSUM);
-	CU_ASSERT_EQUAL(parse(b, n, RTE_MBUF_F_RX_L4_CKSUM_GOOD), TXG_PKT_OK);
-	/* IPv6 has no header checksum: an IP flag does not matter. */
-	n = build(buf, 6, 0, 40);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_BAD), TXG_PKT_OK);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_L4_CKSUM_BAD), TXG_PKT_UDP_CSUM);
-	buf[n - 1] ^= 1;
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_L4_CKSUM_GOOD), TXG_PKT_OK);
-	CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN), TXG_PKT_UDP_CSUM);
+	unsigned fails = 0;
+	for (uint8_t af = 4; af <= 6; af += 2)
+		for (uint16_t vlan = 0; vlan <= 5; vlan += 5) {
+			size_t n = build(buf, af, vlan, 40);
+			size_t l3 = vlan ? 18 : 14, l4 = l3 + (af == 4 ? 20u : 40u);
+			for (int ip_wrong = 0; ip_wrong <= (af == 4); ip_wrong++)
+				for (int udp_wrong = 0; udp_wrong <= 1; udp_wrong++) {
+					memcpy(b, buf, n);
+					if (ip_wrong)
+						b[l3 + 10] ^= 0x22; /* the stored header checksum */
+					if (udp_wrong)
+						b[l4 + 6] ^= 0x41; /* the stored UDP checksum, still non-zero */
+					CU_ASSERT_FATAL(get16(b + l4 + 6) != 0);
+					fails += flag_matrix(b, n, af, vlan, ip_wrong, udp_wrong);
+				}
+		}
+	CU_ASSERT_EQUAL(fails, 0);
+}
+
+/* NONE: the fields are not filled in but the device verified the data, as
+ * for a virtio/vhost peer's UDP checksum (left as the partial pseudo-header
+ * sum); here also an IPv4 header checksum left 0. */
+static void test_offload_none_virtio(void)
+{
+	uint8_t buf[2048];
+	uint64_t none = RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	for (uint8_t af = 4; af <= 6; af += 2) {
+		size_t n = build(buf, af, 0, 64);
+		uint8_t *ip = buf + 14, *udp = buf + 14 + (af == 4 ? 20 : 40);
+		if (af == 4)
+			put16(ip + 10, 0);
+		/* Linux CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum. */
+		uint32_t ulen = get16(udp + 4);
+		uint16_t ps = af == 4 ? txg_pkt_csum_sum(ip + 12, 8, 0) : txg_pkt_csum_sum(ip + 8, 32, 0);
+		uint32_t t = (uint32_t)ps + 17u + ulen;
+		t = (t & 0xffff) + (t >> 16);
+		t = (t & 0xffff) + (t >> 16);
+		put16(udp + 6, (uint16_t)t);
+		CU_ASSERT_EQUAL(parse(buf, n, none), TXG_PKT_OK);
+		CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_NONE), TXG_PKT_OK);
+		/* Without the flags the same bytes are checked, and fail. */
+		CU_ASSERT_EQUAL(parse(buf, n, 0), af == 4 ? TXG_PKT_IP_CSUM : TXG_PKT_UDP_CSUM);
+		CU_ASSERT_EQUAL(parse(buf, n, RTE_MBUF_F_RX_IP_CKSUM_NONE), TXG_PKT_UDP_CSUM);
+		/* NONE does not switch off the other rules. */
+		uint8_t save = udp[3];
+		udp[3] ^= 1; /* another port */
+		CU_ASSERT_EQUAL(parse(buf, n, none), TXG_PKT_DST_PORT);
+		udp[3] = save;
+		put16(udp + 4, (uint16_t)(ulen + 1));
+		CU_ASSERT_EQUAL(parse(buf, n, none), TXG_PKT_UDP_LEN);
+		put16(udp + 4, (uint16_t)ulen);
+		if (af == 4) {
+			put16(ip + 6, 0x2000);
+			CU_ASSERT_EQUAL(parse(buf, n, none), TXG_PKT_IP_FRAG);
+		}
+	}
 }
 
 static void test_filter(void)
@@ -453,6 +633,32 @@ static void test_filter(void)
 	f.udp_port = PORT + 1;
 	CU_ASSERT_EQUAL(parse_exact(b4, (uint32_t)n4, 0, &f, &in), TXG_PKT_DST_PORT);
 	CU_ASSERT_EQUAL(parse_exact(b6, (uint32_t)n6, 0, &f, &in), TXG_PKT_DST_PORT);
+}
+
+/* A count over TXG_MAX_ADDRS means the whole list: the parser never reads
+ * past the filter (it ends at a guard page here). */
+static void test_filter_count_clamped(void)
+{
+	uint8_t b4[2048], b6[2048];
+	size_t n4 = build(b4, 4, 0, 10), n6 = build(b6, 6, 0, 10);
+	/* A page boundary minus the struct's size is aligned for it. */
+	struct txg_pkt_filter *f = guard_end(sizeof(*f));
+	struct txg_pkt_info in;
+	const unsigned counts[] = {TXG_MAX_ADDRS + 1, 1000, 0xffffffffu};
+	for (unsigned c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		/* Packets are parsed from the caller's buffer: the guard holds the filter. */
+		memset(f, 0, sizeof(*f));
+		f->udp_port = PORT;
+		f->n_ipv4 = f->n_ipv6 = counts[c];
+		memset(f->ipv4, 0xaa, sizeof(f->ipv4));
+		memset(f->ipv6, 0xaa, sizeof(f->ipv6));
+		CU_ASSERT_EQUAL(txg_pkt_parse(b4, (uint32_t)n4, 0, f, &in), TXG_PKT_DST_ADDR);
+		CU_ASSERT_EQUAL(txg_pkt_parse(b6, (uint32_t)n6, 0, f, &in), TXG_PKT_DST_ADDR);
+		memcpy(f->ipv4[TXG_MAX_ADDRS - 1], V4_DST, 4);
+		memcpy(f->ipv6[TXG_MAX_ADDRS - 1], V6_DST, 16);
+		CU_ASSERT_EQUAL(txg_pkt_parse(b4, (uint32_t)n4, 0, f, &in), TXG_PKT_OK);
+		CU_ASSERT_EQUAL(txg_pkt_parse(b6, (uint32_t)n6, 0, f, &in), TXG_PKT_OK);
+	}
 }
 
 static void test_filter_from_config(void)
@@ -533,11 +739,15 @@ int main(void)
 	CU_add_test(s, "vlan", test_vlan);
 	CU_add_test(s, "valid_v6", test_valid_v6);
 	CU_add_test(s, "udp_csum_zero", test_udp_csum_zero);
+	CU_add_test(s, "udp_csum_ffff", test_udp_csum_ffff);
 	CU_add_test(s, "errors_l2", test_errors_l2);
 	CU_add_test(s, "errors_v4", test_errors_v4);
 	CU_add_test(s, "errors_v6", test_errors_v6);
-	CU_add_test(s, "offload", test_offload);
+	CU_add_test(s, "flag_values", test_flag_values);
+	CU_add_test(s, "offload_matrix", test_offload_matrix);
+	CU_add_test(s, "offload_none_virtio", test_offload_none_virtio);
 	CU_add_test(s, "filter", test_filter);
+	CU_add_test(s, "filter_count_clamped", test_filter_count_clamped);
 	CU_add_test(s, "filter_from_config", test_filter_from_config);
 	CU_add_test(s, "truncation", test_truncation);
 	CU_add_test(s, "random_mutation", test_random_mutation);

@@ -31,6 +31,7 @@ static const char *const names[TG_KIND_NUM] = {
 	[TG_PKT_VLAN_STACKED] = "pkt_vlan_stacked",
 	[TG_PKT_IP_BAD_HDR] = "pkt_ip_bad_hdr",
 	[TG_PKT_UDP_LEN] = "pkt_udp_len",
+	[TG_PKT_UDP6_ZERO_CSUM] = "pkt_udp6_zero_csum",
 };
 
 /* The frame kinds take the appliance's counter names from wire.c. */
@@ -43,6 +44,15 @@ const char *tg_kind_name(enum tg_kind k)
 	if (k >= TG_FIRST_FRAME_KIND && k < TG_FIRST_PKT_KIND)
 		return txg_frame_err_name(frame_err[k - TG_FIRST_FRAME_KIND]);
 	return (unsigned)k < TG_KIND_NUM ? names[k] : "?";
+}
+
+const char *tg_kind_expect(enum tg_kind k)
+{
+	if ((unsigned)k >= TG_KIND_NUM || tg_kind_is_record(k))
+		return NULL;
+	if (k == TG_PKT_UDP6_ZERO_CSUM)
+		return "pkt_udp_csum"; /* spec section 1: a zero UDP checksum over IPv6 is a bad checksum */
+	return tg_kind_name(k);
 }
 
 unsigned tg_kind_frame_err(enum tg_kind k)

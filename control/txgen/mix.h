@@ -36,6 +36,7 @@ enum tg_kind {
 	TG_PKT_VLAN_STACKED,
 	TG_PKT_IP_BAD_HDR,
 	TG_PKT_UDP_LEN,
+	TG_PKT_UDP6_ZERO_CSUM, /* IPv6, UDP checksum 0 (RFC 8200): counted as pkt_udp_csum */
 	TG_KIND_NUM
 };
 
@@ -44,6 +45,9 @@ enum tg_kind {
 
 /* Name of a kind as used by --mix and the manifest ("valid", "frame_bad_magic", "pkt_ip_csum", ...). */
 const char *tg_kind_name(enum tg_kind k);
+/* The manifest's expect of a frame- or packet-level kind: the appliance's drop
+ * counter (the kind's name; "pkt_udp_csum" for pkt_udp6_zero_csum). NULL for record kinds. */
+const char *tg_kind_expect(enum tg_kind k);
 /* The frame error a frame-level kind makes (TXG_FE_OK for other kinds). */
 unsigned tg_kind_frame_err(enum tg_kind k);
 /* 1 for kinds whose manifest lines are records (count towards --count). */

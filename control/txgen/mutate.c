@@ -69,11 +69,15 @@ static void ip_csum_fix(uint8_t *ip)
 	put16be(ip + 10, txg_inet_csum(ip, 20, 0));
 }
 
+unsigned tg_pkt_bad_af(enum tg_kind k) { return k == TG_PKT_UDP6_ZERO_CSUM ? 6 : 4; }
+
 size_t tg_pkt_build_bad(uint8_t *out, size_t cap, const struct txg_pkt_spec *s, enum tg_kind k, const uint8_t *payload,
 			size_t plen, struct tg_rng *r)
 {
 	struct txg_pkt_spec sp = *s;
-	sp.af = 4;
+	if (tg_pkt_bad_af(k) == 6 && s->af != 6)
+		return 0;
+	sp.af = (uint8_t)tg_pkt_bad_af(k);
 	sp.vlan = 0;
 	if (k == TG_PKT_DST_PORT) {
 		uint16_t d = (uint16_t)(sp.dport + tg_rng_range(r, 1, 1000));
@@ -135,6 +139,9 @@ size_t tg_pkt_build_bad(uint8_t *out, size_t cap, const struct txg_pkt_spec *s, 
 		else
 			put16be(ip + 2, (uint16_t)tg_rng_below(r, 28)); /* under IHL*4 + 8 */
 		ip_csum_fix(ip);
+		break;
+	case TG_PKT_UDP6_ZERO_CSUM:
+		put16be(udp + 6, 0); /* "no checksum": allowed over IPv4 only */
 		break;
 	case TG_PKT_UDP_LEN:
 		if (tg_rng_below(r, 2))

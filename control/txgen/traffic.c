@@ -230,8 +230,9 @@ static void do_pkt_bad(struct gen *g, enum tg_kind k)
 	make_rec(g, &r, V_VALID, PAYLOAD_MAX);
 	size_t flen = frame_of(g, g->o->flags, ptrs, 1);
 	g->pkts++;
-	write_pkt(g, tg_pkt_build_bad(g->pkt, sizeof g->pkt, &g->o->v4, k, g->frame, flen, &g->rng));
-	manifest(g, k, NULL, tg_kind_name(k));
+	const struct txg_pkt_spec *s = tg_pkt_bad_af(k) == 6 ? &g->o->v6 : &g->o->v4;
+	write_pkt(g, tg_pkt_build_bad(g->pkt, sizeof g->pkt, s, k, g->frame, flen, &g->rng));
+	manifest(g, k, NULL, tg_kind_expect(k));
 	g->drops++;
 	g->per_kind[k]++;
 }

@@ -1,13 +1,29 @@
 /* libFuzzer target: txg_pkt_parse on arbitrary bytes, and on valid packets
  * built by pkt_build then corrupted, so both shallow and deep paths run
  * without a seed corpus. Checks: no out-of-bounds access (ASan), no UB
- * (UBSan), and an accepted packet's payload lies inside it. */
+ * (UBSan), an accepted packet's payload lies inside it, and the offload
+ * flag rules of pkt.h: NONE and GOOD decide alike, BAD never accepts a
+ * checksum it is about, an IPv6 UDP checksum of 0 is never accepted. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mbuf_core.h>
+
 #include "pkt.h"
 #include "pkt_build.h"
+
+#define IPM RTE_MBUF_F_RX_IP_CKSUM_MASK
+#define L4M RTE_MBUF_F_RX_L4_CKSUM_MASK
+
+static uint64_t none_to_good(uint64_t ol)
+{
+	if ((ol & IPM) == RTE_MBUF_F_RX_IP_CKSUM_NONE)
+		ol = (ol & ~IPM) | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	if ((ol & L4M) == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		ol = (ol & ~L4M) | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	return ol;
+}
 
 static void check(const uint8_t *p, uint32_t len, uint64_t ol, const struct txg_pkt_filter *f)
 {
@@ -15,10 +31,22 @@ static void check(const uint8_t *p, uint32_t len, uint64_t ol, const struct txg_
 	enum txg_pkt_err e = txg_pkt_parse(p, len, ol, f, &in);
 	if ((unsigned)e >= TXG_PKT_NUM)
 		__builtin_trap();
+	/* NONE (integrity verified, field not right) skips the check as GOOD does. */
+	struct txg_pkt_info in2;
+	if (txg_pkt_parse(p, len, none_to_good(ol), f, &in2) != e)
+		__builtin_trap();
 	if (e == TXG_PKT_OK) {
 		if (in.payload < p + 8 + 20 + 14 || in.payload + in.payload_len > p + len)
 			__builtin_trap();
 		if ((in.af != 4 && in.af != 6) || in.dport != f->udp_port || in.vlan > 4095)
+			__builtin_trap();
+		const uint8_t *ucs = in.payload - 2; /* the UDP checksum field */
+		int zero = ucs[0] == 0 && ucs[1] == 0;
+		if (in.af == 6 && zero)
+			__builtin_trap();
+		if (in.af == 4 && (ol & IPM) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+			__builtin_trap();
+		if ((ol & L4M) == RTE_MBUF_F_RX_L4_CKSUM_BAD && !(in.af == 4 && zero))
 			__builtin_trap();
 	}
 }
@@ -31,8 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 	/* Offload flags from the RX checksum bits: UNKNOWN, BAD, GOOD, NONE. */
-	static const uint64_t ip_f[4] = {0, 1ull << 4, 1ull << 7, (1ull << 4) | (1ull << 7)};
-	static const uint64_t l4_f[4] = {0, 1ull << 3, 1ull << 8, (1ull << 3) | (1ull << 8)};
+	static const uint64_t ip_f[4] = {RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP_CKSUM_BAD,
+					 RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_NONE};
+	static const uint64_t l4_f[4] = {RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, RTE_MBUF_F_RX_L4_CKSUM_BAD,
+					 RTE_MBUF_F_RX_L4_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_NONE};
 	uint64_t ol = ip_f[fl & 3] | l4_f[(fl >> 2) & 3];
 
 	struct txg_pkt_filter f;
@@ -47,6 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.n_ipv6 = 1;
 		f.ipv6[0][0] = 0x20;
 		f.ipv6[0][15] = 2;
+	}
+	if (fl & 0x40) { /* counts over the list's size mean the whole list */
+		f.n_ipv4 = f.n_ipv4 ? 0xffffffffu : 0;
+		f.n_ipv6 = f.n_ipv6 ? TXG_MAX_ADDRS + 1 : 0;
 	}
 
 	if (!(mode & 1)) {
@@ -84,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = txg_pkt_build(buf, sizeof(buf), &s, payload, plen);
 	if (n == 0)
 		__builtin_trap();
+	if (s.no_udp_csum && s.af == 6) /* pkt_build fills it for IPv6: zero it */
+		buf[txg_pkt_l4_off(&s) + 6] = buf[txg_pkt_l4_off(&s) + 7] = 0;
 	/* Each following pair (pos, xor) corrupts one byte; mode bits 4-7 cut the tail. */
 	for (size_t i = 1; i + 1 < size; i += 2)
 		buf[data[i] % n] ^= data[i + 1];
