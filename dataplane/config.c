@@ -69,6 +69,8 @@ void txg_config_defaults(struct txg_config *c)
 	c->durability = TXG_DUR_SYNC;
 	c->map_size_mb = 1024;
 	c->commit_group_max = 64;
+	c->sync_interval_ms = 1000;
+	c->min_free_mb = 64;
 	c->dedupe_capacity = 1048576;
 	c->ring_size = 4096;
 	c->txn_pool = 65536;
@@ -279,6 +281,10 @@ static int sec_ledger(struct ld *l, const char *sec, const char *key, const char
 		return num(l, sec, key, v, 16, 1048576, &c->map_size_mb);
 	if (!strcmp(key, "commit_group_max"))
 		return num32(l, sec, key, v, 1, 4096, &c->commit_group_max);
+	if (!strcmp(key, "sync_interval_ms"))
+		return num32(l, sec, key, v, 0, 3600000, &c->sync_interval_ms);
+	if (!strcmp(key, "min_free_mb"))
+		return num32(l, sec, key, v, 0, 1u << 24, &c->min_free_mb);
 	return 1;
 }
 

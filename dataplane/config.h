@@ -71,6 +71,8 @@ struct txg_config {
 	enum txg_durability durability;
 	uint64_t map_size_mb;	/* default 1024 */
 	uint32_t commit_group_max; /* blocks per LMDB write transaction, default 64 */
+	uint32_t sync_interval_ms; /* nosync: flush to disk this often, default 1000 (0 = only at stop) */
+	uint32_t min_free_mb;	   /* refuse to start below this much free disk, warn below twice it; default 64 */
 
 	/* [dataplane] */
 	uint32_t dedupe_capacity; /* tx ids remembered; default 1048576 */
@@ -80,7 +82,7 @@ struct txg_config {
 	uint16_t burst;		  /* rx burst, 1..256, default 32 */
 	uint32_t idle_spins;	  /* empty polls before backing off, default 64 */
 	uint32_t idle_sleep_us;	  /* sleep when idle (0 = pure busy poll), default 50 */
-	unsigned orderer_lcore;	  /* lcore of the orderer; default: the main lcore */
+	unsigned orderer_lcore;	  /* lcore of the orderer; UINT_MAX (unset): the first EAL lcore no worker uses */
 	enum txg_verifier_kind verifier; /* "fast" (default) or "sodium" */
 	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
 

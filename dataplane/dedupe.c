@@ -13,7 +13,7 @@
 struct txg_dedupe *txg_dedupe_new(const char *name, uint32_t capacity, uint64_t max_ttl_ms, struct rte_rcu_qsbr *v,
 				  uint64_t now_ms)
 {
-	struct txg_dedupe *d = rte_zmalloc(name, sizeof(*d), 0);
+	struct txg_dedupe *d = rte_zmalloc(name, sizeof(*d), RTE_CACHE_LINE_SIZE);
 	if (!d)
 		return NULL;
 	/* Headroom so cuckoo displacement rarely fails before capacity. */
@@ -88,29 +88,47 @@ int32_t txg_dedupe_insert(struct txg_dedupe *d, const uint8_t id[TXG_ID_LEN], ui
 	return pos;
 }
 
+/* Empty bucket b of every id with expires_ms < limit_ms; the others (ids
+ * of a later turn of the wheel, filed here because the wheel is shorter
+ * than the gap since the last sweep) stay. */
+static uint32_t sweep_bucket(struct txg_dedupe *d, uint32_t b, uint64_t limit_ms)
+{
+	uint32_t removed = 0;
+	uint32_t pos = d->bucket_head[b], keep = TXG_DEDUPE_NONE;
+	while (pos != TXG_DEDUPE_NONE) {
+		struct txg_dedupe_slot *s = &d->slots[pos];
+		uint32_t next = s->next;
+		void *key;
+		if (s->expires_ms >= limit_ms) {
+			s->next = keep;
+			keep = pos;
+		} else if (rte_hash_get_key_with_position(d->h, (int32_t)pos, &key) == 0 &&
+			   rte_hash_del_key(d->h, key) >= 0) {
+			/* The key is read back from the table by position. */
+			d->size--;
+			removed++;
+		}
+		pos = next;
+	}
+	d->bucket_head[b] = keep;
+	return removed;
+}
+
 uint32_t txg_dedupe_expire(struct txg_dedupe *d, uint64_t now_ms)
 {
 	uint64_t now_sec = now_ms / 1000u;
 	uint32_t removed = 0;
-	/* A bucket for second s holds ids with expires_ms < (s+1)*1000, all
-	 * expired once now_sec > s. Sweep at most one full turn of the wheel. */
-	if (now_sec > d->swept_sec + d->n_buckets)
-		d->swept_sec = now_sec - d->n_buckets;
-	while (d->swept_sec < now_sec) {
-		uint32_t b = (uint32_t)(d->swept_sec % d->n_buckets);
-		uint32_t pos = d->bucket_head[b];
-		d->bucket_head[b] = TXG_DEDUPE_NONE;
-		while (pos != TXG_DEDUPE_NONE) {
-			uint32_t next = d->slots[pos].next;
-			/* The key is read back from the table by position. */
-			void *key;
-			if (rte_hash_get_key_with_position(d->h, (int32_t)pos, &key) == 0 && rte_hash_del_key(d->h, key) >= 0) {
-				d->size--;
-				removed++;
-			}
-			pos = next;
-		}
-		d->swept_sec++;
-	}
+	if (now_sec <= d->swept_sec)
+		return 0;
+	/* Every id is filed under its expiry second s in bucket s % n_buckets.
+	 * Sweeping seconds [swept_sec, now_sec) visits each bucket at most once
+	 * and removes exactly the ids that expired before now_sec: a bucket may
+	 * also hold ids of a later turn (after a late sweep), which stay. */
+	uint64_t from = d->swept_sec;
+	if (now_sec - from > d->n_buckets)
+		from = now_sec - d->n_buckets;
+	for (uint64_t s = from; s < now_sec; s++)
+		removed += sweep_bucket(d, (uint32_t)(s % d->n_buckets), now_sec * 1000u);
+	d->swept_sec = now_sec;
 	return removed;
 }

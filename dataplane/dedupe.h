@@ -3,9 +3,10 @@
  * one authoritative insert after verification. Lock-free rte_hash with
  * RW_CONCURRENCY_LF; deleted slots are reclaimed through RCU QSBR after
  * every worker has passed a quiescent state. An id is forgotten once its
- * expires_ms has passed (a later copy is then judged expired), so memory is
- * bounded by capacity; when full, new transactions are refused as overloaded
- * and nothing already held is forgotten early. */
+ * expires_ms has passed (a later copy is then judged expired), and never
+ * before, however late the sweeps run; memory is bounded by capacity; when
+ * full, new transactions are refused as overloaded and nothing already held
+ * is forgotten early. */
 #ifndef TXG_DEDUPE_H
 #define TXG_DEDUPE_H
 
@@ -20,20 +21,24 @@
 
 struct txg_dedupe_slot {
 	uint64_t expires_ms;
-	uint64_t height; /* 0 until ordered; read by workers with relaxed loads */
+	uint64_t height; /* 0 until committed (set by the committer); read with acquire loads */
 	uint32_t index;
 	uint32_t next; /* next slot in the same expiry bucket */
 };
 
+/* Laid out by writer: the first line is read by every worker lookup and
+ * never written after creation; the orderer's bookkeeping, written on
+ * every insert, has a cache line of its own. */
 struct txg_dedupe {
 	struct rte_hash *h;
 	struct txg_dedupe_slot *slots; /* by rte_hash key position */
-	uint32_t capacity;
-	uint32_t size;
-	uint32_t n_buckets; /* one per second of the window */
 	uint32_t *bucket_head;
-	uint64_t swept_sec; /* every bucket for seconds < swept_sec is empty */
-};
+	uint32_t capacity;
+	uint32_t n_buckets; /* the wheel: one bucket per second, s % n_buckets */
+	/* Orderer only. */
+	uint32_t size __rte_cache_aligned;
+	uint64_t swept_sec; /* ids with expires_ms < swept_sec * 1000 are gone */
+} __rte_cache_aligned;
 
 /* Create a window for capacity ids that live at most max_ttl_ms; readers
  * report quiescent states on v. Returns NULL (with a log line) on failure. */
@@ -58,8 +63,8 @@ static inline void txg_dedupe_locate(struct txg_dedupe *d, int32_t pos, uint64_t
 	__atomic_store_n(&d->slots[pos].height, height, __ATOMIC_RELEASE);
 }
 
-/* Writer side: forget every id whose expiry second has passed (all of them
- * have expires_ms < now_ms). Returns how many were removed. */
+/* Writer side: forget every id with expires_ms < (now_ms / 1000) * 1000
+ * (all expired), and no other. Returns how many were removed. */
 uint32_t txg_dedupe_expire(struct txg_dedupe *d, uint64_t now_ms);
 
 #endif

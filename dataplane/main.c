@@ -1,8 +1,10 @@
-/* txgate: the appliance. Reads the config, starts EAL, the ports, the
- * workers, the orderer and the committer, prints a status line every
- * second, and on SIGINT/SIGTERM (or when its input has drained, with
- * --exit-on-drain) stops RX, finishes what is in flight, commits the last
- * block and exits with a summary. */
+/* txgate: the appliance. Reads the config and the members file, starts
+ * EAL, the ports, the workers, the orderer and the committer, prints a
+ * status line every second, and on SIGINT, SIGTERM or SIGHUP (or when its
+ * input has drained, with --exit-on-drain) stops RX, finishes what is in
+ * flight, commits the last block and exits with a summary. A second signal,
+ * or a drain longer than --drain-timeout-ms, ends it at once (exit 4): what
+ * was committed stays committed and the ledger verifies. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,12 +35,54 @@
 
 static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig) { got_signal = sig; }
+static void say(const char *s) { (void)!write(STDERR_FILENO, s, strlen(s)); }
+
+/* First SIGINT/SIGTERM/SIGHUP: drain. Second: stop now. Only
+ * async-signal-safe calls here. */
+static void on_signal(int sig)
+{
+	if (got_signal) {
+		say("txgate: second signal: stopping at once without draining; every committed block is durable "
+		    "and the ledger verifies; what was in flight is not committed\n");
+		_exit(4);
+	}
+	got_signal = sig;
+}
+
+static void on_drain_timeout(int sig)
+{
+	(void)sig;
+	say("txgate: drain timed out (--drain-timeout-ms): stopping at once; every committed block is durable "
+	    "and the ledger verifies; what was in flight is not committed\n");
+	_exit(4);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_drain_timeout;
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+/* Arm the drain watchdog (0 = none). */
+static void arm_drain_timeout(unsigned ms)
+{
+	struct itimerval it = {.it_value = {ms / 1000, (long)(ms % 1000) * 1000}};
+	if (ms)
+		setitimer(ITIMER_REAL, &it, NULL);
+}
 
 struct opts {
 	const char *config;
 	int exit_on_drain;
 	unsigned drain_ms;
+	unsigned drain_timeout_ms;
 	unsigned status_ms;
 	int extra_argc;
 	char **extra_argv;
@@ -44,11 +90,14 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: txgate -c CONFIG [--exit-on-drain] [--drain-ms MS] [--status-ms MS] [-- EAL-ARGS...]\n"
+	fprintf(f, "usage: txgate -c CONFIG [--exit-on-drain] [--drain-ms MS] [--drain-timeout-ms MS] [--status-ms MS]\n"
+		   "              [-- EAL-ARGS...]\n"
 		   "  -c, --config FILE   the INI configuration (see docs/config.md)\n"
 		   "  --exit-on-drain     stop (drain, commit, exit) once no packet has arrived for --drain-ms\n"
 		   "                      (for pcap replays and tests)\n"
 		   "  --drain-ms MS       quiet time that counts as drained (default 500)\n"
+		   "  --drain-timeout-ms MS  longest a stop may take to drain and commit before txgate exits\n"
+		   "                      at once with status 4 (default 60000, 0 = no limit)\n"
 		   "  --status-ms MS      status line period, 0 for none (default 1000)\n"
 		   "  -- EAL-ARGS         appended to [eal] args (e.g. a --vdev for a test's own pcap)\n");
 }
@@ -58,10 +107,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{"config", required_argument, NULL, 'c'},  {"exit-on-drain", no_argument, NULL, 'e'},
 		{"drain-ms", required_argument, NULL, 'd'}, {"status-ms", required_argument, NULL, 's'},
+		{"drain-timeout-ms", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->drain_ms = 500;
+	o->drain_timeout_ms = 60000;
 	o->status_ms = 1000;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
@@ -74,18 +125,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->exit_on_drain = 1;
 			break;
 		case 'd':
+		case 't':
 		case 's': {
 			errno = 0;
 			unsigned long v = strtoul(optarg, &end, 10);
+			const char *name = ch == 'd' ? "drain-ms" : ch == 't' ? "drain-timeout-ms" : "status-ms";
 			if (errno || *end || end == optarg || v > 3600000) {
-				fprintf(stderr, "txgate: bad value '%s' for --%s\n", optarg,
-					ch == 'd' ? "drain-ms" : "status-ms");
+				fprintf(stderr, "txgate: bad value '%s' for --%s\n", optarg, name);
 				return -1;
 			}
-			if (ch == 'd')
-				o->drain_ms = (unsigned)v;
-			else
-				o->status_ms = (unsigned)v;
+			*(ch == 'd' ? &o->drain_ms : ch == 't' ? &o->drain_timeout_ms : &o->status_ms) = (unsigned)v;
 			break;
 		}
 		case 'h':
@@ -144,12 +193,16 @@ static int check_lcores(struct txg_app *a, char *err, size_t errlen)
 	return -1;
 }
 
+/* The members file, read and checked before EAL starts (bad input fails
+ * before anything touches a NIC); the table is built after. */
+static struct txg_member_entry *member_ents;
+static size_t n_member_ents;
+
 static int load_members(struct txg_app *a, char *err, size_t errlen)
 {
-	struct txg_member_entry *ents = NULL;
-	size_t n = 0;
-	if (txg_members_file_load(a->cfg.members_file, &ents, &n, err, errlen) != 0)
-		return -1;
+	struct txg_member_entry *ents = member_ents;
+	size_t n = n_member_ents;
+	member_ents = NULL;
 	uint32_t cap = (uint32_t)(n * 2 + 1024);
 	if (a->cfg.verifier == TXG_VERIFIER_FAST) {
 		a->ed = txg_ed_ctx_new(a->cfg.verifier_max_keys);
@@ -200,9 +253,10 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 			 c->txn_pool, sizeof(struct txg_txn), rte_strerror(rte_errno));
 		return -1;
 	}
-	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers);
+	/* RCU readers: the workers (ids 0..n-1) and the committer (id n). */
+	size_t qsz = rte_rcu_qsbr_get_memsize(c->n_workers + 1);
 	a->qsbr = rte_zmalloc("txg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
-	if (!a->qsbr || rte_rcu_qsbr_init(a->qsbr, c->n_workers) != 0) {
+	if (!a->qsbr || rte_rcu_qsbr_init(a->qsbr, c->n_workers + 1) != 0) {
 		snprintf(err, errlen, "cannot set up RCU for %u workers", c->n_workers);
 		return -1;
 	}
@@ -213,6 +267,15 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 	txg_params_store(c, &so);
 	if (txg_store_open(&a->store, &so, err, errlen) != 0)
 		return -1;
+	/* Refuse now rather than replay and fail at the first commit. */
+	char msg[512];
+	int space = txg_store_space_check(a->store, (uint64_t)c->min_free_mb << 20, msg, sizeof msg);
+	if (space == 1) {
+		snprintf(err, errlen, "%s ([ledger] min_free_mb = %u)", msg, c->min_free_mb);
+		return -1;
+	}
+	if (space < 0)
+		fprintf(stderr, "txgate: warning: cannot tell the free space on the ledger's filesystem\n");
 	struct txg_store_head head;
 	if (txg_store_head(a->store, &head) != 0) {
 		snprintf(err, errlen, "ledger %s: cannot read its head", c->ledger_path);
@@ -270,7 +333,8 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 	a->orderer->n_in = a->n_workers;
 	struct txg_committer_params cp;
 	txg_params_committer(c, &cp);
-	if (txg_committer_start(&a->committer, &cp, a->store, a->orderer, a->txn_pool, err, errlen) != 0)
+	if (txg_committer_start(&a->committer, &cp, a->store, a->orderer, a->txn_pool, a->dedupe, a->qsbr, a->n_workers,
+				err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_ports; i++) {
 		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, err, errlen) != 0)
@@ -294,7 +358,11 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	uint64_t last_status = txg_now_ms(), last_rx_change = last_status;
 	uint64_t last_rx = 0;
 	while (!got_signal) {
-		sleep_ms(10);
+		sleep_ms(TXG_CLOCK_TICK_MS);
+		int64_t step_ms = txg_clock_tick();
+		if (step_ms)
+			fprintf(stderr, "txgate: wall clock stepped %+" PRId64 " ms%s\n", step_ms,
+				step_ms < 0 ? "; txgate time holds until the wall clock catches up" : "");
 		uint64_t t = txg_now_ms();
 		txg_app_totals(a, &now);
 		if (__atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE))
@@ -322,6 +390,49 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	fprintf(stderr, "txgate: %s: draining\n", strsignal(got_signal));
 }
 
+/* The files a --vdev reads (rx_pcap=, rx_iface is not a file) must exist:
+ * otherwise DPDK's probe fails and the port just looks absent. 0, or -1
+ * with err naming the argument, the file and the reason. */
+static int check_vdev_files(int argc, char **argv, const char *cfg_path, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = argv[i];
+		if (!strncmp(v, "--vdev=", 7))
+			v += 7;
+		else if (!strcmp(v, "--vdev") && i + 1 < argc)
+			v = argv[++i];
+		else
+			continue;
+		for (const char *p = strchr(v, ','); p; p = strchr(p + 1, ',')) {
+			if (strncmp(p + 1, "rx_pcap=", 8) != 0)
+				continue;
+			char path[TXG_PATH_MAX];
+			size_t n = strcspn(p + 9, ",");
+			if (n >= sizeof(path))
+				n = sizeof(path) - 1;
+			memcpy(path, p + 9, n);
+			path[n] = 0;
+			if (access(path, R_OK) != 0) {
+				int e = errno;
+				int vn = (int)strcspn(v, ",");
+				if (vn > 64)
+					vn = 64;
+				if (snprintf(err, errlen, "%.512s: [eal] args: --vdev %.*s: rx_pcap file %.512s: %s", cfg_path,
+					     vn, v, path, strerror(e)) < 0)
+					err[0] = 0;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Runs from the first packet to the last commit (0 when nothing committed). */
+static uint64_t active_ms(const struct txg_app *a)
+{
+	return a->first_rx_ms && a->last_commit_ms > a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0;
+}
+
 /* Stop RX, let the orderer drain and seal, let the committer finish. */
 static int shutdown_pipeline(struct txg_app *a)
 {
@@ -335,6 +446,8 @@ static int shutdown_pipeline(struct txg_app *a)
 
 int main(int argc, char **argv)
 {
+	/* From the first instruction: a signal during start-up stops it cleanly. */
+	install_signals();
 	struct opts o;
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
@@ -349,6 +462,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "txgate: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (txg_members_file_load(a->cfg.members_file, &member_ents, &n_member_ents, err, sizeof(err)) != 0) {
+		fprintf(stderr, "txgate: %s\n", err);
+		return 1;
+	}
+	const char *test_stall = getenv("TXGATE_TEST_COMMIT_STALL_MS");
+	if (test_stall && *test_stall) {
+		txg_committer_test_stall_ms = (uint32_t)strtoul(test_stall, NULL, 10);
+		fprintf(stderr, "txgate: TEST HOOK: the first commit is held %u ms (TXGATE_TEST_COMMIT_STALL_MS)\n",
+			txg_committer_test_stall_ms);
+	}
 	char *eal_argv[1 + TXG_MAX_EAL_ARGS + 64];
 	int eal_argc = 0;
 	eal_argv[eal_argc++] = argv[0];
@@ -357,6 +480,14 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.extra_argc && eal_argc < (int)RTE_DIM(eal_argv) - 1; i++)
 		eal_argv[eal_argc++] = o.extra_argv[i];
 	eal_argv[eal_argc] = NULL;
+	if (check_vdev_files(eal_argc, eal_argv, a->cfg.path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "txgate: %s\n", err);
+		return 1;
+	}
+	if (got_signal) {
+		fprintf(stderr, "txgate: %s during start-up: stopped before touching any port\n", strsignal(got_signal));
+		return 0;
+	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "txgate: EAL initialisation failed: %s (arguments from %s [eal] args)\n",
 			rte_strerror(rte_errno), a->cfg.path);
@@ -364,17 +495,19 @@ int main(int argc, char **argv)
 	}
 	txg_clock_init();
 	a->start_ms = txg_now_ms();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (setup(a, err, sizeof(err)) != 0) {
-		fprintf(stderr, "txgate: %s\n", err);
+	int setup_rc = got_signal ? 0 : setup(a, err, sizeof(err));
+	if (setup_rc != 0 || got_signal) {
+		if (setup_rc != 0)
+			fprintf(stderr, "txgate: %s\n", err);
+		else
+			fprintf(stderr, "txgate: %s during start-up: stopped before receiving\n", strsignal(got_signal));
 		txg_committer_stop(&a->committer);
 		for (unsigned i = 0; i < a->n_ports_started; i++)
 			txg_port_stop(a->port_ids[i]);
 		if (a->store)
 			txg_store_close(a->store);
 		rte_eal_cleanup();
-		return 1;
+		return setup_rc != 0 ? 1 : 0;
 	}
 	txg_app_telemetry(a);
 	rte_eal_remote_launch(txg_orderer_main, a->orderer, a->orderer_lcore);
@@ -384,15 +517,12 @@ int main(int argc, char **argv)
 		a->orderer_lcore, txg_members_count(a->members));
 
 	supervise(a, &o);
+	arm_drain_timeout(o.drain_timeout_ms);
 	int failed = __atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE);
-	if (failed) {
-		/* Nothing more can be committed; what was committed is safe. */
+	if (failed)
 		fprintf(stderr, "txgate: stopping: ledger commit failed: %s\n", a->committer.err);
-		struct txg_totals t;
-		txg_app_totals(a, &t);
-		txg_app_summary(&t, txg_now_ms() - a->start_ms, a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0);
-		_exit(3);
-	}
+	/* After a failed commit the committer keeps handing buffers back, so
+	 * the drain below always ends; nothing more is committed. */
 	int rc = shutdown_pipeline(a);
 	for (unsigned i = 0; i < a->n_ports_started; i++)
 		txg_port_stop(a->port_ids[i]);
@@ -400,11 +530,12 @@ int main(int argc, char **argv)
 	txg_app_totals(a, &t);
 	if (t.status[TXG_ST_COMMITTED] != a->last_committed) /* the drain committed more */
 		a->last_commit_ms = txg_now_ms();
-	txg_app_summary(&t, txg_now_ms() - a->start_ms, a->first_rx_ms ? a->last_commit_ms - a->first_rx_ms : 0);
+	txg_app_summary(&t, txg_now_ms() - a->start_ms, active_ms(a));
 	if (rc != 0) {
 		fprintf(stderr, "txgate: ledger commit failed: %s\n", a->committer.err);
 		_exit(3);
 	}
+	arm_drain_timeout(0);
 	for (unsigned i = 0; i < a->n_workers; i++) {
 		txg_worker_fini(&a->workers[i]);
 		rte_ring_free(a->workers[i].ring);

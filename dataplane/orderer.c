@@ -1,4 +1,4 @@
-/* Orderer: merge worker rings, dedupe, cut and seal blocks. */
+/* Orderer: merge worker rings, dedupe, cut blocks. */
 #include "orderer.h"
 
 #include <errno.h>
@@ -18,14 +18,12 @@ int txg_orderer_init(struct txg_orderer *o, const struct txg_orderer_params *p, 
 {
 	memset(o, 0, sizeof(*o));
 	unsigned n_blocks = p->n_blocks;
-	o->chain_id = p->chain_id;
 	o->max_txs = p->max_txs;
+	o->max_ttl_ms = p->max_ttl_ms;
 	o->max_bytes = p->max_bytes;
 	o->max_wait_tsc = (uint64_t)p->max_wait_us * rte_get_tsc_hz() / 1000000u;
 	o->idle_spins = p->idle_spins;
 	o->idle_sleep_us = p->idle_sleep_us;
-	o->next_height = head->height + 1;
-	memcpy(o->prev_hash, head->hash, TXG_HASH_LEN);
 	o->last_ts = head->timestamp_ms;
 	unsigned ring_sz = rte_align32pow2(n_blocks + 1);
 	o->to_commit = rte_ring_create("txg_to_commit", ring_sz, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -41,10 +39,9 @@ int txg_orderer_init(struct txg_orderer *o, const struct txg_orderer_params *p, 
 		struct txg_block *b = &o->pool[i];
 		size_t m = o->max_txs;
 		b->txns = rte_malloc("blk_txns", sizeof(*b->txns) * m, 0);
-		b->ids = rte_malloc("blk_ids", TXG_HASH_LEN * m, 0);
-		b->scratch = rte_malloc("blk_scratch", TXG_HASH_LEN * m, 0);
 		b->stx = rte_malloc("blk_stx", sizeof(*b->stx) * m, 0);
-		if (!b->txns || !b->ids || !b->scratch || !b->stx) {
+		b->sealed = rte_malloc("blk_sealed", sizeof(*b->sealed) * m, 0);
+		if (!b->txns || !b->stx || !b->sealed) {
 			snprintf(err, errlen, "orderer: out of memory for %u blocks of %u transactions (lower [ledger] "
 					      "commit_group_max or [block] max_txs, or raise -m)",
 				 n_blocks, o->max_txs);
@@ -61,9 +58,8 @@ void txg_orderer_fini(struct txg_orderer *o)
 	if (o->pool)
 		for (unsigned i = 0; i < o->n_blocks; i++) {
 			rte_free(o->pool[i].txns);
-			rte_free(o->pool[i].ids);
-			rte_free(o->pool[i].scratch);
 			rte_free(o->pool[i].stx);
+			rte_free(o->pool[i].sealed);
 		}
 	rte_free(o->pool);
 	rte_ring_free(o->to_commit);
@@ -80,37 +76,41 @@ static void backoff(const struct txg_orderer *o, uint32_t *idle)
 		rte_delay_us_sleep(o->idle_sleep_us);
 }
 
-/* A free block buffer; waits while the ledger is behind. */
-static struct txg_block *get_block(struct txg_orderer *o)
+/* A free block buffer; waits while the ledger is behind, and then moves
+ * *now_ms on to the time it got one. */
+static struct txg_block *get_block(struct txg_orderer *o, uint64_t *now_ms)
 {
 	void *b;
 	uint32_t idle = 0;
-	while (rte_ring_sc_dequeue(o->free_blocks, &b) != 0) {
-		TXG_STAT_INC(o->stats.stall_polls, 1);
-		backoff(o, &idle);
+	if (rte_ring_sc_dequeue(o->free_blocks, &b) != 0) {
+		do {
+			TXG_STAT_INC(o->stats.stall_polls, 1);
+			backoff(o, &idle);
+		} while (rte_ring_sc_dequeue(o->free_blocks, &b) != 0);
+		uint64_t t = txg_now_ms();
+		if (t > *now_ms)
+			*now_ms = t;
 	}
 	struct txg_block *blk = b;
 	blk->n = 0;
 	blk->bytes = 0;
+	blk->max_expires_ms = 0;
 	return blk;
 }
 
-static void seal(struct txg_orderer *o, uint64_t now_ms)
+/* Hand the open block to the committer. Its time never goes back, and is
+ * never earlier than its latest expiry - max_ttl (no earlier than any of
+ * its transactions' acceptance), so that the restart walk, which stops at
+ * the first block older than now - max_ttl, misses no unexpired one. */
+static void cut(struct txg_orderer *o, uint64_t now_ms)
 {
 	struct txg_block *b = o->cur;
 	o->cur = NULL;
-	struct txg_block_hdr *h = &b->hdr;
-	h->version = TXG_BLOCK_VERSION;
-	h->chain_id = o->chain_id;
-	h->height = o->next_height++;
-	h->timestamp_ms = now_ms > o->last_ts ? now_ms : o->last_ts;
-	h->tx_count = b->n;
-	memcpy(h->prev_hash, o->prev_hash, TXG_HASH_LEN);
-	txg_merkle_root((const uint8_t(*)[TXG_HASH_LEN])b->ids, b->n, b->scratch, h->tx_root);
-	txg_hdr_encode(h, b->hdr_bytes);
-	txg_block_hash(b->hdr_bytes, b->hash);
-	memcpy(o->prev_hash, b->hash, TXG_HASH_LEN);
-	o->last_ts = h->timestamp_ms;
+	uint64_t ts = now_ms > o->last_ts ? now_ms : o->last_ts;
+	if (b->max_expires_ms > o->max_ttl_ms && b->max_expires_ms - o->max_ttl_ms > ts)
+		ts = b->max_expires_ms - o->max_ttl_ms;
+	b->timestamp_ms = ts;
+	o->last_ts = ts;
 	/* The commit ring holds every block buffer: this never fails. */
 	rte_ring_sp_enqueue(o->to_commit, b);
 	TXG_STAT_INC(o->stats.blocks, 1);
@@ -123,8 +123,9 @@ static void refuse(struct txg_orderer *o, struct txg_txn *t, unsigned st)
 	rte_mempool_put(o->txn_pool, t);
 }
 
-static void take(struct txg_orderer *o, struct txg_txn *t, uint64_t now_ms)
+static void take(struct txg_orderer *o, struct txg_txn *t, uint64_t *now)
 {
+	uint64_t now_ms = *now;
 	/* Ids are forgotten once expired; re-checking here means a copy that
 	 * passed a worker just before its id was forgotten is never ordered twice. */
 	if (t->expires_ms <= now_ms) {
@@ -141,22 +142,21 @@ static void take(struct txg_orderer *o, struct txg_txn *t, uint64_t now_ms)
 		return;
 	}
 	if (o->cur && o->cur->n && o->cur->bytes + t->rec_len > o->max_bytes)
-		seal(o, now_ms);
+		cut(o, now_ms);
 	if (!o->cur) {
-		o->cur = get_block(o);
+		o->cur = get_block(o, now);
+		now_ms = *now;
 		o->cur_first_tsc = rte_get_tsc_cycles();
 	}
 	struct txg_block *b = o->cur;
-	t->height = o->next_height;
-	t->index = b->n;
-	t->dedupe_pos = (uint32_t)pos;
-	txg_dedupe_locate(o->dedupe, pos, t->height, t->index);
-	b->txns[b->n] = t;
-	memcpy(b->ids[b->n], t->tx_id, TXG_HASH_LEN);
-	b->n++;
+	t->height = 0; /* the ledger places it when it seals the block */
+	t->index = 0;
+	b->txns[b->n++] = t;
 	b->bytes += t->rec_len;
+	if (t->expires_ms > b->max_expires_ms)
+		b->max_expires_ms = t->expires_ms;
 	if (b->n >= o->max_txs)
-		seal(o, now_ms);
+		cut(o, now_ms);
 }
 
 unsigned txg_orderer_poll(struct txg_orderer *o, uint64_t now_ms, int final)
@@ -169,14 +169,14 @@ unsigned txg_orderer_poll(struct txg_orderer *o, uint64_t now_ms, int final)
 	for (unsigned r = 0; r < o->n_in; r++) {
 		unsigned n = rte_ring_sc_dequeue_burst(o->in[r], buf, TAKE_BURST, NULL);
 		for (unsigned i = 0; i < n; i++)
-			take(o, buf[i], now_ms);
+			take(o, buf[i], &now_ms);
 		got += n;
 	}
 	if (got)
 		TXG_STAT_INC(o->stats.received, got);
 	TXG_STAT_SET(o->stats.dedupe_size, o->dedupe->size);
 	if (o->cur && o->cur->n && (final || rte_get_tsc_cycles() - o->cur_first_tsc >= o->max_wait_tsc))
-		seal(o, now_ms);
+		cut(o, now_ms);
 	return got;
 }
 

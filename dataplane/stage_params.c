@@ -24,8 +24,8 @@ void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *
 void txg_params_orderer(const struct txg_config *c, struct txg_orderer_params *p)
 {
 	*p = (struct txg_orderer_params){
-		.chain_id = c->chain_id,
 		.max_txs = c->block_max_txs,
+		.max_ttl_ms = c->max_ttl_ms,
 		.max_bytes = c->block_max_bytes,
 		.max_wait_us = c->block_max_wait_us,
 		.idle_spins = c->idle_spins,
@@ -36,7 +36,9 @@ void txg_params_orderer(const struct txg_config *c, struct txg_orderer_params *p
 
 void txg_params_committer(const struct txg_config *c, struct txg_committer_params *p)
 {
-	*p = (struct txg_committer_params){.group_max = c->commit_group_max};
+	*p = (struct txg_committer_params){.group_max = c->commit_group_max,
+					   .sync_interval_ms = c->sync_interval_ms,
+					   .warn_free_bytes = 2 * ((uint64_t)c->min_free_mb << 20)};
 }
 
 void txg_params_store(const struct txg_config *c, struct txg_store_opts *o)

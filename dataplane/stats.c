@@ -7,9 +7,33 @@
 
 #include "app.h"
 
+/* Counters are read downstream first (committer, orderer, then workers),
+ * each with acquire loads: a record counted by a later stage was counted
+ * by the earlier one before, so the earlier stage's count read afterwards
+ * is never smaller and in_flight never wraps. */
 void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 {
 	memset(t, 0, sizeof(*t));
+	const struct txg_committer_stats *c = &a->committer.stats;
+	uint64_t committed = __atomic_load_n(&c->txs, __ATOMIC_ACQUIRE);
+	uint64_t known = __atomic_load_n(&c->known, __ATOMIC_ACQUIRE);
+	t->blocks = TXG_STAT_GET(c->blocks);
+	t->height = TXG_STAT_GET(c->height);
+	t->commits = TXG_STAT_GET(c->commits);
+	t->commit_us_total = TXG_STAT_GET(c->commit_us_total);
+	t->commit_us_max = TXG_STAT_GET(c->commit_us_max);
+	uint64_t refused = 0;
+	if (a->orderer) {
+		const struct txg_orderer_stats *o = &a->orderer->stats;
+		for (unsigned k = 0; k < TXG_ST_COUNT; k++) {
+			uint64_t v = __atomic_load_n(&o->status[k], __ATOMIC_ACQUIRE);
+			t->status[k] += v;
+			refused += v;
+		}
+		t->dedupe_size = TXG_STAT_GET(o->dedupe_size);
+		t->dedupe_expired = TXG_STAT_GET(o->dedupe_expired);
+		t->orderer_stalls = TXG_STAT_GET(o->stall_polls);
+	}
 	for (unsigned i = 0; i < a->n_workers; i++) {
 		const struct txg_worker_stats *s = &a->workers[i].stats;
 		t->rx_packets += TXG_STAT_GET(s->rx_packets);
@@ -21,29 +45,15 @@ void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 		for (unsigned k = 0; k < TXG_FE_NUM; k++)
 			t->frame[k] += TXG_STAT_GET(s->frame[k]);
 		for (unsigned k = 0; k < TXG_ST_COUNT; k++)
-			t->status[k] += TXG_STAT_GET(s->status[k]);
+			t->status[k] += __atomic_load_n(&s->status[k], __ATOMIC_ACQUIRE);
 	}
-	if (a->orderer) {
-		const struct txg_orderer_stats *o = &a->orderer->stats;
-		uint64_t refused = 0;
-		for (unsigned k = 0; k < TXG_ST_COUNT; k++) {
-			uint64_t v = TXG_STAT_GET(o->status[k]);
-			t->status[k] += v;
-			refused += v;
-		}
-		t->status[TXG_ST_ACCEPTED] -= refused;
-		t->dedupe_size = TXG_STAT_GET(o->dedupe_size);
-		t->dedupe_expired = TXG_STAT_GET(o->dedupe_expired);
-		t->orderer_stalls = TXG_STAT_GET(o->stall_polls);
-	}
-	const struct txg_committer_stats *c = &a->committer.stats;
-	t->status[TXG_ST_COMMITTED] = TXG_STAT_GET(c->txs);
-	t->status[TXG_ST_ACCEPTED] -= t->status[TXG_ST_COMMITTED]; /* still on their way */
-	t->blocks = TXG_STAT_GET(c->blocks);
-	t->height = TXG_STAT_GET(c->height);
-	t->commits = TXG_STAT_GET(c->commits);
-	t->commit_us_total = TXG_STAT_GET(c->commit_us_total);
-	t->commit_us_max = TXG_STAT_GET(c->commit_us_max);
+	/* status[ACCEPTED] so far counts every record a worker queued: what is
+	 * left after the orderer's refusals, the ledger's refusals and the
+	 * commits is still on its way. */
+	t->status[TXG_ST_DUPLICATE] += known;
+	t->status[TXG_ST_COMMITTED] = committed;
+	t->status[TXG_ST_ACCEPTED] -= refused + known + committed;
+	t->known_at_commit = known;
 }
 
 void txg_app_status_line(const struct txg_totals *now, const struct txg_totals *prev, uint64_t dt_ms)
@@ -77,9 +87,10 @@ void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t a
 	for (unsigned k = 0; k < TXG_ST_COUNT; k++)
 		fprintf(stderr, " %s=%" PRIu64, k == TXG_ST_ACCEPTED ? "in_flight" : txg_status_name(k), t->status[k]);
 	fprintf(stderr, "\n  height=%" PRIu64 " blocks=%" PRIu64 " commits=%" PRIu64 " commit_us_avg=%" PRIu64
-			" commit_us_max=%" PRIu64 " dedupe_size=%" PRIu64 " dedupe_expired=%" PRIu64 "\n",
+			" commit_us_max=%" PRIu64 " dedupe_size=%" PRIu64 " dedupe_expired=%" PRIu64
+			" known_at_commit=%" PRIu64 "\n",
 		t->height, t->blocks, t->commits, t->commits ? t->commit_us_total / t->commits : 0, t->commit_us_max,
-		t->dedupe_size, t->dedupe_expired);
+		t->dedupe_size, t->dedupe_expired, t->known_at_commit);
 	fprintf(stderr, "  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
 		t->status[TXG_ST_COMMITTED] * 1000u / (active_ms ? active_ms : 1));
 }
@@ -107,6 +118,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "blocks", t.blocks);
 	rte_tel_data_add_dict_u64(d, "commits", t.commits);
 	rte_tel_data_add_dict_u64(d, "dedupe_size", t.dedupe_size);
+	rte_tel_data_add_dict_u64(d, "known_at_commit", t.known_at_commit);
 	return 0;
 }
 

@@ -36,12 +36,14 @@ struct txg_committer_stats {
 	uint64_t blocks;	/* blocks durably committed */
 	uint64_t txs;		/* transactions durably committed */
 	uint64_t commits;	/* LMDB write transactions */
-	uint64_t height;	/* ledger height */
+	uint64_t height;	/* ledger height (the head's at start) */
+	uint64_t known;		/* records left out at commit: the ledger already held their tx_id */
+	uint64_t syncs;		/* periodic flushes of a nosync ledger */
 	uint64_t commit_us_total; /* time spent in commits */
 	uint64_t commit_us_max;
 } __rte_cache_aligned;
 
-#define TXG_STAT_INC(p, n) __atomic_store_n(&(p), (p) + (n), __ATOMIC_RELAXED)
+#define TXG_STAT_INC(p, n) __atomic_store_n(&(p), (p) + (n), __ATOMIC_RELEASE)
 #define TXG_STAT_SET(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 #define TXG_STAT_GET(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
 

@@ -206,6 +206,46 @@ static void test_members(void)
 	txg_ed_ctx_delete(ed);
 }
 
+/* The orderer held up far longer than the wheel is wide (it sweeps late):
+ * ids inserted meanwhile are kept until they expire, and not an instant
+ * longer than a sweep's second. */
+static void test_late_sweeps(void)
+{
+	uint64_t now = 100000; /* ttl 10 s: a wheel of 13 one-second buckets */
+	struct txg_dedupe *d = txg_dedupe_new("t_dd6", 4096, 10000, qsbr, now);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	/* Stalled 6 s without a sweep, the orderer takes ids accepted meanwhile
+	 * with every expiry a worker allows (up to its now + ttl). */
+	enum { N = 200 };
+	uint8_t ids[N][32];
+	uint64_t exp[N];
+	for (uint32_t i = 0; i < N; i++) {
+		make_id(1000 + i, ids[i]);
+		exp[i] = 101000 + (uint64_t)i * 75; /* 101.0 .. 115.9 s */
+		CU_ASSERT_FATAL(txg_dedupe_insert(d, ids[i], exp[i]) >= 0);
+	}
+	for (uint64_t t = 106000; t <= 118000; t += 500) {
+		txg_dedupe_expire(d, t);
+		for (uint32_t i = 0; i < N; i++) {
+			int held = lookup1(d, ids[i]) >= 0;
+			/* Never forgotten before it expired; gone a second after. */
+			if (exp[i] > t)
+				CU_ASSERT_FATAL(held);
+			if (exp[i] + 1000 <= t)
+				CU_ASSERT_FATAL(!held);
+		}
+	}
+	/* A sweep after more than a whole turn of the wheel. */
+	make_id(5000, ids[0]);
+	CU_ASSERT_FATAL(txg_dedupe_insert(d, ids[0], 160000) >= 0);
+	txg_dedupe_expire(d, 150000);
+	CU_ASSERT(lookup1(d, ids[0]) >= 0);
+	txg_dedupe_expire(d, 161000);
+	CU_ASSERT(lookup1(d, ids[0]) < 0);
+	CU_ASSERT_EQUAL(d->size, 0);
+	txg_dedupe_delete(d);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -225,6 +265,7 @@ int main(int argc, char **argv)
 	CU_add_test(s, "bulk lookup", test_bulk_lookup);
 	CU_add_test(s, "full window refuses new ids", test_full_refuses);
 	CU_add_test(s, "expiry wheel", test_expiry);
+	CU_add_test(s, "late sweeps forget nothing early", test_late_sweeps);
 	CU_add_test(s, "slots reclaimed through RCU", test_reclaim_reuses_slots);
 	CU_add_test(s, "member table and verifier dispatch", test_members);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -18,9 +18,8 @@
 struct txg_txn {
 	uint8_t tx_id[TXG_ID_LEN];
 	uint64_t expires_ms;
-	uint64_t height;    /* set by the orderer */
-	uint32_t index;	    /* set by the orderer */
-	uint32_t dedupe_pos; /* slot in the dedupe table, set by the orderer */
+	uint64_t height;    /* set by the committer once the ledger sealed its block */
+	uint32_t index;	    /* likewise */
 	uint16_t rec_len;   /* bytes in rec: body_len field, body, signature */
 	uint16_t rx_port;   /* DPDK port it arrived on */
 	uint16_t sport;	    /* source UDP port, host order (for receipts) */

@@ -26,7 +26,7 @@ struct txg_cand {
 	const uint8_t *sig;
 	struct txg_member *m;
 	uint16_t body_len;
-	uint16_t rec_len;
+	uint32_t rec_len; /* up to 2 + 65535 + 64 */
 	uint16_t pkt;	/* index into pinfo */
 	uint8_t frame_flags;
 	uint8_t status; /* TXG_ST_ACCEPTED while still in the running */
@@ -149,6 +149,16 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		else
 			live[na++] = live[i];
 	}
+	/* A record longer than a slot (possible only with mbufs larger than
+	 * the default) cannot be queued: overloaded, never a buffer overrun. */
+	uint32_t nq = 0;
+	for (uint32_t i = 0; i < na; i++) {
+		if (unlikely(cands[live[i]].rec_len > TXG_TXN_REC_MAX))
+			judge(w, &cands[live[i]], TXG_ST_OVERLOADED);
+		else
+			live[nq++] = live[i];
+	}
+	na = nq;
 	if (na == 0)
 		return;
 	/* 9: a slot and room in the ring, else overloaded. */
@@ -166,7 +176,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		t->expires_ms = txg_body_expires(c->body);
 		t->height = 0;
 		t->index = 0;
-		t->rec_len = c->rec_len;
+		t->rec_len = (uint16_t)c->rec_len; /* <= TXG_TXN_REC_MAX, checked above */
 		t->rx_port = w->cur_port;
 		t->sport = pi->sport;
 		t->af = pi->af;
@@ -174,11 +184,17 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		memcpy(t->src, pi->src, sizeof(t->src));
 		memcpy(t->rec, c->rec, c->rec_len);
 	}
-	uint32_t sent = rte_ring_sp_enqueue_burst(w->ring, w->objs, got, NULL);
-	if (sent < got)
-		rte_mempool_put_bulk(w->txn_pool, &w->objs[sent], got - sent);
+	/* Only this worker enqueues, so the free count can only grow: exactly
+	 * `sent` fit. They are counted accepted before they are enqueued, so a
+	 * reader never sees a later stage count more than was accepted. */
+	uint32_t room = rte_ring_free_count(w->ring);
+	uint32_t sent = got < room ? got : room;
 	for (uint32_t i = 0; i < na; i++)
 		judge(w, &cands[live[i]], i < sent ? TXG_ST_ACCEPTED : TXG_ST_OVERLOADED);
+	if (sent)
+		rte_ring_sp_enqueue_bulk(w->ring, w->objs, sent, NULL);
+	if (sent < got)
+		rte_mempool_put_bulk(w->txn_pool, &w->objs[sent], got - sent);
 }
 
 void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint64_t now_ms)

@@ -3,6 +3,7 @@
 #include "errbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
@@ -10,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block.h"
@@ -22,6 +26,8 @@
 #define MIN_MAP_SIZE (64ull << 10)
 #define MAX_GROW_STEPS 40
 #define STALE_CHECK_EVERY 1024u /* commits between stale-reader checks */
+#define LOW_SPACE (64ull << 20) /* an EIO with less free than this is reported as a full disk */
+#define LOCK_FILE "txgate.lock"
 
 /* meta keys */
 #define K_FORMAT "format"
@@ -37,7 +43,13 @@ struct txg_store {
 	uint32_t chain_id;
 	uint64_t max_ttl;
 	int readonly;
+	int nosync;
+	int lockfd;	  /* writer: DIR/txgate.lock, flock'ed exclusive until close; -1 for readers */
+	unsigned psize;	  /* LMDB page size */
+	uint64_t need;	  /* estimated disk bytes of the write in progress (for error messages) */
 	unsigned commits; /* since the last stale-reader check */
+	uint8_t (*seal_ids)[32]; /* seal scratch: kept ids, then Merkle work area */
+	size_t seal_cap;	 /* ids each half of seal_ids holds */
 	/* Held shared around every transaction of this handle; held exclusive
 	 * to remap (mdb_env_set_mapsize), which needs no txn active in the
 	 * process. */
@@ -68,32 +80,208 @@ static uint32_t ldbe32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static int mkdir_p(const char *path)
+/* fsync a directory, so that entries made in it survive a crash. 0 or -1 (errno). */
+static int fsync_dir(const char *dir)
 {
-	char buf[4096];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* Make directory path and its missing parents (mode 0755), fsyncing the
+ * parent of each one made so that it survives a crash. 0, or -1 with err
+ * prefixed by who ("ledger at DIR"). */
+static int mkdir_p(const char *path, const char *who, char *err, size_t errlen)
+{
+	char buf[4096], parent[4096];
 	size_t n = strlen(path);
 	if (n == 0 || n >= sizeof buf) {
-		errno = ENAMETOOLONG;
+		txg_errf(err, errlen, "%s: cannot create directory: %s", who, strerror(ENAMETOOLONG));
 		return -1;
 	}
 	memcpy(buf, path, n + 1);
 	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
+		if ((buf[i] != '/' && buf[i] != '\0') || buf[i - 1] == '/')
 			continue;
 		char c = buf[i];
 		buf[i] = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		if (mkdir(buf, 0755) == 0) {
+			const char *sl = strrchr(buf, '/');
+			if (!sl)
+				strcpy(parent, ".");
+			else if (sl == buf)
+				strcpy(parent, "/");
+			else {
+				memcpy(parent, buf, (size_t)(sl - buf));
+				parent[sl - buf] = '\0';
+			}
+			if (fsync_dir(parent) != 0) {
+				txg_errf(err, errlen, "%s: cannot fsync directory %s after creating %s in it: %s", who,
+					 parent, buf, strerror(errno));
+				return -1;
+			}
+		} else if (errno != EEXIST) {
+			txg_errf(err, errlen, "%s: cannot create directory %s: %s", who, buf, strerror(errno));
 			return -1;
+		}
 		buf[i] = c;
 	}
 	struct stat st;
-	if (stat(path, &st) != 0)
+	if (stat(path, &st) != 0) {
+		txg_errf(err, errlen, "%s: %s", who, strerror(errno));
 		return -1;
+	}
 	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
+		txg_errf(err, errlen, "%s: not a directory", who);
 		return -1;
 	}
 	return 0;
+}
+
+/* Bytes an unprivileged writer may still use on dir's filesystem. 0 or -1. */
+static int fs_free(const char *dir, uint64_t *free_bytes)
+{
+	struct statvfs v;
+	if (statvfs(dir, &v) != 0)
+		return -1;
+	*free_bytes = (uint64_t)v.f_bavail * v.f_frsize;
+	return 0;
+}
+
+/* The reason for LMDB or errno code rc of a write, sync or remap on the
+ * filesystem of dir (`whose`: "the ledger's"). LMDB turns a short write
+ * into EIO, so an EIO with less free than max(LOW_SPACE, need), and any
+ * ENOSPC, are reported as a full disk; another EIO says how much is free. */
+static void io_reason(char *out, size_t n, int rc, const char *dir, const char *whose, uint64_t need)
+{
+	uint64_t fb = 0;
+	int known = (rc == EIO || rc == ENOSPC) && fs_free(dir, &fb) == 0;
+	uint64_t low = need > LOW_SPACE ? need : LOW_SPACE;
+	if (rc == ENOSPC && !known)
+		snprintf(out, n, "no space left on %s filesystem (%s): %s", whose, dir, mdb_strerror(rc));
+	else if (known && (rc == ENOSPC || fb < low))
+		snprintf(out, n, "no space left on %s filesystem (%s: %" PRIu64 " bytes free): %s", whose, dir, fb,
+			 mdb_strerror(rc));
+	else if (known)
+		snprintf(out, n, "%s (%s filesystem has %" PRIu64 " bytes free)", mdb_strerror(rc), whose, fb);
+	else
+		snprintf(out, n, "%s", mdb_strerror(rc));
+}
+
+/* err = "ledger at DIR: WHAT: reason of rc" (see io_reason). */
+__attribute__((format(printf, 5, 6))) static void store_fail(const struct txg_store *s, int rc, char *err,
+							     size_t errlen, const char *fmt, ...)
+{
+	char what[256], why[4608];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	io_reason(why, sizeof why, rc, s->path, "the ledger's", s->need);
+	txg_errf(err, errlen, "ledger at %s: %s: %s", s->path, what, why);
+}
+
+/* What the lock file says about its holder: pid, start time, command line. */
+static size_t holder_info(char *out, size_t n)
+{
+	char cmd[256] = "";
+	size_t len = 0;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = read(fd, cmd, sizeof cmd - 1);
+		len = r > 0 ? (size_t)r : 0;
+		close(fd);
+	}
+	while (len > 0 && cmd[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)cmd[i] < 0x20 || cmd[i] == 0x7f)
+			cmd[i] = cmd[i] == '\0' ? ' ' : '?';
+	cmd[len] = '\0';
+	char ts[40] = "?";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm))
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int k = snprintf(out, n, "pid=%ld\nsince=%s\ncmd=%s\n", (long)getpid(), ts, len ? cmd : "?");
+	return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
+}
+
+/* Describe the holder of lock file fd from its content, for a refusal. */
+static void describe_holder(int fd, char *out, size_t n)
+{
+	char buf[1024];
+	ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+	buf[r > 0 ? r : 0] = '\0';
+	long pid = 0;
+	char since[64] = "?", cmd[300] = "?";
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "pid=", 4))
+			pid = strtol(line + 4, NULL, 10);
+		else if (!strncmp(line, "since=", 6))
+			snprintf(since, sizeof since, "%s", line + 6);
+		else if (!strncmp(line, "cmd=", 4))
+			snprintf(cmd, sizeof cmd, "%s", line + 4);
+	}
+	if (pid <= 0)
+		snprintf(out, n, "another process (it has not yet written who it is)");
+	else if (pid == (long)getpid())
+		snprintf(out, n, "pid %ld (this process: another handle, since %s)", pid, since);
+	else
+		snprintf(out, n, "pid %ld (%s, since %s)", pid, cmd, since);
+}
+
+/* A writer's lock: flock(LOCK_EX|LOCK_NB) on DIR/txgate.lock, which then
+ * names the holder. A second writer, in any process, is refused at once.
+ * 0, or -1 with err. */
+static int take_lock(struct txg_store *s, char *err, size_t errlen)
+{
+	char f[4200];
+	snprintf(f, sizeof f, "%s/" LOCK_FILE, s->path);
+	int fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		txg_errf(err, errlen, "ledger at %s: cannot open lock file %s: %s", s->path, f, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			char who[512];
+			describe_holder(fd, who, sizeof who);
+			txg_errf(err, errlen, "ledger at %s: in use by %s; only one writer at a time", s->path, who);
+		} else {
+			txg_errf(err, errlen, "ledger at %s: cannot lock %s: %s", s->path, f, strerror(errno));
+		}
+		close(fd);
+		return -1;
+	}
+	/* Best effort (a full disk must not stop a restart): who holds it. */
+	char info[512];
+	size_t len = holder_info(info, sizeof info);
+	if (pwrite(fd, info, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) != 0) {
+		/* the lock itself holds; only the refusal message loses the name */
+	}
+	s->lockfd = fd;
+	return 0;
+}
+
+/* Release the writer's lock (the file stays; its content is cleared). */
+static void drop_lock(struct txg_store *s)
+{
+	if (s->lockfd < 0)
+		return;
+	if (ftruncate(s->lockfd, 0) != 0) {
+		/* stale content is harmless: only the flock counts */
+	}
+	close(s->lockfd);
+	s->lockfd = -1;
 }
 
 /* Begin a read txn under the shared lock; picks up a map grown by another
@@ -185,7 +373,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	else
 		rc = mdb_txn_begin(s->env, NULL, 0, &t);
 	if (rc != 0) {
-		txg_errf(err, errlen, "ledger at %s: cannot begin transaction: %s", s->path, mdb_strerror(rc));
+		store_fail(s, rc, err, errlen, "cannot begin transaction");
 		return -1;
 	}
 	unsigned fl = s->readonly ? 0 : MDB_CREATE;
@@ -223,7 +411,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 		ttl = o->max_ttl_ms;
 		if ((rc = put_u64(t, s->meta, K_FORMAT, fmt)) != 0 || (rc = put_u64(t, s->meta, K_CHAIN, chain)) != 0 ||
 		    (rc = put_u64(t, s->meta, K_TTL, ttl)) != 0 || (rc = write_head(t, s->meta, &h0)) != 0) {
-			txg_errf(err, errlen, "ledger at %s: cannot initialise meta: %s", s->path, mdb_strerror(rc));
+			store_fail(s, rc, err, errlen, "cannot initialise meta");
 			goto fail;
 		}
 	} else {
@@ -246,8 +434,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 		if (!s->readonly && o->max_ttl_ms > ttl) {
 			ttl = o->max_ttl_ms;
 			if ((rc = put_u64(t, s->meta, K_TTL, ttl)) != 0) {
-				txg_errf(err, errlen, "ledger at %s: cannot update max_ttl_ms: %s", s->path,
-				       mdb_strerror(rc));
+				store_fail(s, rc, err, errlen, "cannot update max_ttl_ms");
 				goto fail;
 			}
 		}
@@ -259,7 +446,7 @@ static int init_meta(struct txg_store *s, const struct txg_store_opts *o, char *
 	if (s->readonly)
 		pthread_rwlock_unlock(&s->lk);
 	if (rc != 0) {
-		txg_errf(err, errlen, "ledger at %s: cannot commit meta: %s", s->path, mdb_strerror(rc));
+		store_fail(s, rc, err, errlen, "cannot commit meta");
 		return -1;
 	}
 	return 0;
@@ -279,11 +466,16 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 		return -1;
 	}
 	const char *path = o->path;
+	size_t plen = strlen(path);
+	if (plen > 4000) {
+		txg_errf(err, errlen, "ledger at %.64s...: path too long", path);
+		return -1;
+	}
 	if (!o->readonly) {
-		if (mkdir_p(path) != 0) {
-			txg_errf(err, errlen, "ledger at %s: cannot create directory: %s", path, strerror(errno));
+		char who[4100];
+		snprintf(who, sizeof who, "ledger at %s", path);
+		if (mkdir_p(path, who, err, errlen) != 0)
 			return -1;
-		}
 	} else {
 		struct stat st;
 		if (stat(path, &st) != 0) {
@@ -295,7 +487,6 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 			return -1;
 		}
 	}
-	size_t plen = strlen(path);
 	struct txg_store *s = calloc(1, sizeof *s + plen + 1);
 	if (!s) {
 		txg_errf(err, errlen, "ledger at %s: out of memory", path);
@@ -303,7 +494,13 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 	}
 	memcpy(s->path, path, plen + 1);
 	s->readonly = o->readonly != 0;
+	s->lockfd = -1;
+	if (!s->readonly && take_lock(s, err, errlen) != 0) {
+		free(s);
+		return -1;
+	}
 	if (pthread_rwlock_init(&s->lk, NULL) != 0) {
+		drop_lock(s);
 		free(s);
 		txg_errf(err, errlen, "ledger at %s: cannot create lock", path);
 		return -1;
@@ -322,15 +519,19 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 		want = MIN_MAP_SIZE;
 	if (want > SIZE_MAX)
 		want = SIZE_MAX;
+	int created = 0;
 	if (!s->readonly) {
 		/* A new ledger starts at the configured size; an existing one
 		 * keeps its own size at open and grows to the configured one. */
 		char f[4200];
 		struct stat st;
 		snprintf(f, sizeof f, "%s/data.mdb", path);
-		if (stat(f, &st) != 0 && (rc = mdb_env_set_mapsize(s->env, (size_t)want)) != 0) {
-			txg_errf(err, errlen, "ledger at %s: cannot set map size: %s", path, mdb_strerror(rc));
-			goto fail;
+		if (stat(f, &st) != 0) {
+			created = 1;
+			if ((rc = mdb_env_set_mapsize(s->env, (size_t)want)) != 0) {
+				txg_errf(err, errlen, "ledger at %s: cannot set map size: %s", path, mdb_strerror(rc));
+				goto fail;
+			}
 		}
 	}
 	unsigned flags = MDB_NOTLS;
@@ -338,15 +539,18 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 		flags |= MDB_RDONLY;
 	if (o->nosync)
 		flags |= MDB_NOSYNC;
+	s->nosync = o->nosync != 0;
 	/* Readers (and writers of an existing ledger) map the size recorded in the file. */
 	rc = mdb_env_open(s->env, path, flags, 0644);
 	if (rc != 0) {
 		if (s->readonly && rc == ENOENT)
 			txg_errf(err, errlen, "ledger at %s: no ledger there (no data.mdb)", path);
 		else
-			txg_errf(err, errlen, "ledger at %s: cannot open: %s", path, mdb_strerror(rc));
+			store_fail(s, rc, err, errlen, "cannot open");
 		goto fail;
 	}
+	MDB_stat ms;
+	s->psize = mdb_env_stat(s->env, &ms) == 0 ? ms.ms_psize : 4096;
 	if (!s->readonly) {
 		MDB_envinfo ei;
 		mdb_env_info(s->env, &ei);
@@ -359,6 +563,18 @@ int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char 
 	if (init_meta(s, o, err, errlen) != 0)
 		goto fail;
 	if (!s->readonly) {
+		/* A new ledger is on disk before anything is committed to it, even
+		 * with nosync; and data.mdb's directory entry is made durable (on
+		 * every writer start: a crash may have come between the two). */
+		if (created && (rc = mdb_env_sync(s->env, 1)) != 0) {
+			store_fail(s, rc, err, errlen, "cannot flush the new ledger");
+			goto fail;
+		}
+		if (fsync_dir(path) != 0) {
+			int e = errno;
+			store_fail(s, e, err, errlen, "cannot fsync directory %s", path);
+			goto fail;
+		}
 		int dead;
 		mdb_reader_check(s->env, &dead); /* slots of killed readers */
 	}
@@ -368,6 +584,7 @@ fail:
 	mdb_env_close(s->env);
 fail_nolmdb:
 	pthread_rwlock_destroy(&s->lk);
+	drop_lock(s);
 	free(s);
 	return -1;
 }
@@ -376,13 +593,27 @@ void txg_store_close(struct txg_store *s)
 {
 	if (!s)
 		return;
+	/* A clean close of a nosync writer flushes what it committed. */
+	if (!s->readonly && s->nosync)
+		mdb_env_sync(s->env, 1);
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->lk);
+	drop_lock(s);
+	free(s->seal_ids);
 	free(s);
 }
 
 uint32_t txg_store_chain_id(const struct txg_store *s) { return s->chain_id; }
+int txg_store_nosync(const struct txg_store *s) { return s->nosync; }
 uint64_t txg_store_max_ttl(const struct txg_store *s) { return s->max_ttl; }
+
+/* Disk bytes a write of nb blocks with recs records of `bytes` bytes may
+ * need: the records, a page per record (txidx inserts land on random
+ * leaves), a page per header and a few for meta and branches. */
+static uint64_t write_need(const struct txg_store *s, size_t nb, uint64_t recs, uint64_t bytes)
+{
+	return bytes + (recs + nb + 4) * s->psize;
+}
 
 /* One attempt at a group commit. 0, -1 (err set), or MDB_MAP_FULL. */
 static int commit_once(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
@@ -392,7 +623,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 	if (rc != 0) {
 		if (rc == MDB_MAP_FULL)
 			return rc;
-		txg_errf(err, errlen, "ledger at %s: cannot begin write transaction: %s", s->path, mdb_strerror(rc));
+		store_fail(s, rc, err, errlen, "cannot begin write transaction");
 		return -1;
 	}
 	struct txg_store_head head;
@@ -441,8 +672,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 		if ((rc = mdb_put(t, s->headers, &key, &val, MDB_APPEND)) != 0) {
 			if (rc == MDB_MAP_FULL)
 				goto full;
-			txg_errf(err, errlen, "ledger at %s: put header %" PRIu64 ": %s", s->path, h.height,
-			       mdb_strerror(rc));
+			store_fail(s, rc, err, errlen, "put header %" PRIu64, h.height);
 			goto fail;
 		}
 		for (uint32_t j = 0; j < bk->n; j++) {
@@ -461,8 +691,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 			if ((rc = mdb_put(t, s->txs, &k, &v, MDB_APPEND)) != 0) {
 				if (rc == MDB_MAP_FULL)
 					goto full;
-				txg_errf(err, errlen, "ledger at %s: put record %" PRIu64 "/%" PRIu32 ": %s", s->path,
-				       h.height, j, mdb_strerror(rc));
+				store_fail(s, rc, err, errlen, "put record %" PRIu64 "/%" PRIu32, h.height, j);
 				goto fail;
 			}
 			uint8_t loc[TXIDX_VAL_LEN];
@@ -487,8 +716,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 			if (rc != 0) {
 				if (rc == MDB_MAP_FULL)
 					goto full;
-				txg_errf(err, errlen, "ledger at %s: put txidx %" PRIu64 "/%" PRIu32 ": %s", s->path,
-				       h.height, j, mdb_strerror(rc));
+				store_fail(s, rc, err, errlen, "put txidx %" PRIu64 "/%" PRIu32, h.height, j);
 				goto fail;
 			}
 		}
@@ -499,14 +727,14 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 	if ((rc = write_head(t, s->meta, &head)) != 0) {
 		if (rc == MDB_MAP_FULL)
 			goto full;
-		txg_errf(err, errlen, "ledger at %s: put head: %s", s->path, mdb_strerror(rc));
+		store_fail(s, rc, err, errlen, "put head");
 		goto fail;
 	}
 	rc = mdb_txn_commit(t); /* frees t whatever happens */
 	if (rc == MDB_MAP_FULL)
 		return rc;
 	if (rc != 0) {
-		txg_errf(err, errlen, "ledger at %s: commit failed: %s", s->path, mdb_strerror(rc));
+		store_fail(s, rc, err, errlen, "commit failed");
 		return -1;
 	}
 	return 0;
@@ -518,14 +746,16 @@ fail:
 	return -1;
 }
 
-int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
+typedef int (*write_fn)(struct txg_store *s, void *arg, char *err, size_t errlen);
+
+/* Run fn (one write transaction: 0, -1 with err, or MDB_MAP_FULL) under the
+ * handle's lock, doubling the map and retrying while it reports MDB_MAP_FULL. */
+static int with_growth(struct txg_store *s, write_fn fn, void *arg, char *err, size_t errlen)
 {
 	if (s->readonly) {
 		txg_errf(err, errlen, "ledger at %s: opened read-only", s->path);
 		return -1;
 	}
-	if (nb == 0)
-		return 0;
 	pthread_rwlock_rdlock(&s->lk);
 	int rc, dead;
 	/* A reader killed inside a read txn leaves its slot behind, pinning old
@@ -535,7 +765,7 @@ int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_
 		mdb_reader_check(s->env, &dead);
 	}
 	for (int steps = 0;; steps++) {
-		rc = commit_once(s, b, nb, err, errlen);
+		rc = fn(s, arg, err, errlen);
 		if (rc != MDB_MAP_FULL)
 			break;
 		mdb_reader_check(s->env, &dead);
@@ -553,8 +783,7 @@ int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_
 		pthread_rwlock_unlock(&s->lk);
 		pthread_rwlock_rdlock(&s->lk);
 		if (r2 != 0) {
-			txg_errf(err, errlen, "ledger at %s: cannot grow map to %" PRIu64 " bytes: %s", s->path, nsz,
-			       mdb_strerror(r2));
+			store_fail(s, r2, err, errlen, "cannot grow map to %" PRIu64 " bytes", nsz);
 			rc = -1;
 			break;
 		}
@@ -563,14 +792,267 @@ int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_
 	return rc == 0 ? 0 : -1;
 }
 
-int txg_store_sync(struct txg_store *s)
+struct commit_args {
+	const struct txg_store_block *b;
+	size_t nb;
+};
+
+static int commit_fn(struct txg_store *s, void *arg, char *err, size_t errlen)
+{
+	struct commit_args *a = arg;
+	return commit_once(s, a->b, a->nb, err, errlen);
+}
+
+int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
+{
+	if (nb == 0 && !s->readonly)
+		return 0;
+	uint64_t bytes = 0, recs = 0;
+	for (size_t i = 0; i < nb; i++) {
+		recs += b[i].n;
+		for (uint32_t j = 0; b[i].txs && j < b[i].n; j++)
+			bytes += b[i].txs[j].len;
+	}
+	struct commit_args a = {b, nb};
+	s->need = write_need(s, nb, recs, bytes);
+	int rc = with_growth(s, commit_fn, &a, err, errlen);
+	s->need = 0;
+	return rc;
+}
+
+/* Put one record at (height, index), and its id into txidx unless the
+ * ledger already holds it. 0 put, 1 known (oh, oi: where; nothing put),
+ * MDB_MAP_FULL, or -1 with err. */
+static int put_tx(struct txg_store *s, MDB_txn *t, const struct txg_store_tx *tx, uint64_t height, uint32_t index,
+		  uint64_t *oh, uint32_t *oi, char *err, size_t errlen)
+{
+	uint8_t loc[TXIDX_VAL_LEN];
+	txg_st64(loc, height);
+	txg_st32(loc + 8, index);
+	MDB_val ik = {32, (void *)tx->tx_id}, iv = {sizeof loc, loc};
+	int rc = mdb_put(t, s->txidx, &ik, &iv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		*oh = iv.mv_size == TXIDX_VAL_LEN ? txg_ld64(iv.mv_data) : 0;
+		*oi = iv.mv_size == TXIDX_VAL_LEN ? txg_ld32((const uint8_t *)iv.mv_data + 8) : 0;
+		return 1;
+	}
+	if (rc == 0) {
+		uint8_t tk[12];
+		be64(tk, height);
+		be32(tk + 8, index);
+		MDB_val k = {12, tk}, v = {tx->len, (void *)tx->rec};
+		rc = mdb_put(t, s->txs, &k, &v, MDB_APPEND);
+	}
+	if (rc == MDB_MAP_FULL)
+		return rc;
+	if (rc != 0) {
+		store_fail(s, rc, err, errlen, "put record %" PRIu64 "/%" PRIu32, height, index);
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for n ids (and as many Merkle scratch entries). 0 or -1. */
+static int seal_room(struct txg_store *s, size_t n)
+{
+	if (n <= s->seal_cap)
+		return 0;
+	void *p = realloc(s->seal_ids, 2 * n * 32);
+	if (!p)
+		return -1;
+	s->seal_ids = p;
+	s->seal_cap = n;
+	return 0;
+}
+
+struct seal_args {
+	struct txg_seal_block *b;
+	size_t nb;
+};
+
+/* One attempt at sealing and committing a group. 0, -1 (err), or MDB_MAP_FULL. */
+static int seal_once(struct txg_store *s, void *arg, char *err, size_t errlen)
+{
+	struct seal_args *a = arg;
+	MDB_txn *t;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &t);
+	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			return rc;
+		store_fail(s, rc, err, errlen, "cannot begin write transaction");
+		return -1;
+	}
+	struct txg_store_head head;
+	if ((rc = read_head(t, s->meta, &head)) != 0) {
+		txg_errf(err, errlen, "ledger at %s: cannot read head: %s", s->path, mdb_strerror(rc));
+		goto fail;
+	}
+	for (size_t i = 0; i < a->nb; i++) {
+		struct txg_seal_block *bk = &a->b[i];
+		uint64_t height = head.height + 1;
+		bk->height = 0;
+		bk->kept = 0;
+		if (seal_room(s, bk->n) != 0) {
+			txg_errf(err, errlen, "ledger at %s: out of memory sealing %" PRIu32 " records", s->path, bk->n);
+			goto fail;
+		}
+		for (uint32_t j = 0; j < bk->n; j++) {
+			const struct txg_store_tx *tx = &bk->txs[j];
+			struct txg_seal_tx *o = &bk->out[j];
+			struct txg_rec_view rv;
+			if (!tx->rec || !tx->tx_id || txg_record_view(tx->rec, tx->len, &rv) != 0) {
+				txg_errf(err, errlen, "commit refused: record %" PRIu32 " of block %zu is not well formed", j,
+					 i);
+				goto fail;
+			}
+			rc = put_tx(s, t, tx, height, bk->kept, &o->height, &o->index, err, errlen);
+			if (rc == MDB_MAP_FULL)
+				goto full;
+			if (rc < 0)
+				goto fail;
+			o->known = rc == 1;
+			if (o->known)
+				continue;
+			o->height = height;
+			o->index = bk->kept;
+			memcpy(s->seal_ids[bk->kept++], tx->tx_id, 32);
+		}
+		if (bk->kept == 0)
+			continue; /* every record was known: no block */
+		struct txg_block_hdr h = {
+			.version = TXG_BLOCK_VERSION,
+			.chain_id = s->chain_id,
+			.height = height,
+			.timestamp_ms = bk->timestamp_ms > head.timestamp_ms ? bk->timestamp_ms : head.timestamp_ms,
+			.tx_count = bk->kept,
+		};
+		memcpy(h.prev_hash, head.hash, 32);
+		txg_merkle_root((const uint8_t(*)[32])s->seal_ids, bk->kept, s->seal_ids + s->seal_cap, h.tx_root);
+		txg_hdr_encode(&h, bk->hdr);
+		uint8_t hk[8];
+		be64(hk, height);
+		MDB_val key = {8, hk}, val = {TXG_HDR_LEN, bk->hdr};
+		if ((rc = mdb_put(t, s->headers, &key, &val, MDB_APPEND)) != 0) {
+			if (rc == MDB_MAP_FULL)
+				goto full;
+			store_fail(s, rc, err, errlen, "put header %" PRIu64, height);
+			goto fail;
+		}
+		head.height = height;
+		head.timestamp_ms = h.timestamp_ms;
+		txg_block_hash(bk->hdr, head.hash);
+		memcpy(bk->hash, head.hash, 32);
+		bk->height = height;
+	}
+	if ((rc = write_head(t, s->meta, &head)) != 0) {
+		if (rc == MDB_MAP_FULL)
+			goto full;
+		store_fail(s, rc, err, errlen, "put head");
+		goto fail;
+	}
+	rc = mdb_txn_commit(t); /* frees t whatever happens */
+	if (rc == MDB_MAP_FULL)
+		return rc;
+	if (rc != 0) {
+		store_fail(s, rc, err, errlen, "commit failed");
+		return -1;
+	}
+	return 0;
+full:
+	mdb_txn_abort(t);
+	return MDB_MAP_FULL;
+fail:
+	mdb_txn_abort(t);
+	return -1;
+}
+
+int txg_store_seal_commit(struct txg_store *s, struct txg_seal_block *b, size_t nb, char *err, size_t errlen)
+{
+	uint64_t bytes = 0, recs = 0;
+	for (size_t i = 0; i < nb; i++) {
+		recs += b[i].n;
+		for (uint32_t j = 0; b[i].txs && j < b[i].n; j++)
+			bytes += b[i].txs[j].len;
+	}
+	struct seal_args a = {b, nb};
+	s->need = write_need(s, nb, recs, bytes);
+	int rc = with_growth(s, seal_once, &a, err, errlen);
+	s->need = 0;
+	return rc;
+}
+
+int txg_store_sync_err(struct txg_store *s, char *err, size_t errlen)
 {
 	if (s->readonly)
 		return 0;
 	pthread_rwlock_rdlock(&s->lk);
 	int rc = mdb_env_sync(s->env, 1);
 	pthread_rwlock_unlock(&s->lk);
-	return rc == 0 ? 0 : -1;
+	if (rc == 0)
+		return 0;
+	char why[4608];
+	io_reason(why, sizeof why, rc, s->path, "the ledger's", 0);
+	txg_errf(err, errlen, "ledger at %s: sync failed: %s", s->path, why);
+	return -1;
+}
+
+int txg_store_sync(struct txg_store *s) { return txg_store_sync_err(s, NULL, 0); }
+
+/* n bytes as "N MiB" (rounded down, or up with up) or, below 1 MiB, "N KiB". */
+static void fmt_size(char *out, size_t n, uint64_t bytes, int up)
+{
+	uint64_t mib = (bytes >> 20) + (up && (bytes & ((1u << 20) - 1)) != 0);
+	if (bytes >= (1u << 20) || up)
+		snprintf(out, n, "%" PRIu64 " MiB", mib);
+	else
+		snprintf(out, n, "%" PRIu64 " KiB", bytes >> 10);
+}
+
+int txg_store_space(struct txg_store *s, struct txg_store_space *sp)
+{
+	memset(sp, 0, sizeof *sp);
+	if (fs_free(s->path, &sp->free_bytes) != 0)
+		return -1;
+	char f[4200];
+	struct stat st;
+	snprintf(f, sizeof f, "%s/data.mdb", s->path);
+	if (stat(f, &st) != 0)
+		return -1;
+	sp->file_bytes = (uint64_t)st.st_blocks * 512;
+	MDB_envinfo ei;
+	pthread_rwlock_rdlock(&s->lk);
+	int rc = mdb_env_info(s->env, &ei);
+	pthread_rwlock_unlock(&s->lk);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	sp->map_bytes = ei.me_mapsize;
+	sp->used_bytes = ((uint64_t)ei.me_last_pgno + 1) * s->psize;
+	sp->grow_bytes = sp->map_bytes > sp->file_bytes ? sp->map_bytes - sp->file_bytes : 0;
+	return 0;
+}
+
+int txg_store_space_check(struct txg_store *s, uint64_t min_free, char *msg, size_t msglen)
+{
+	struct txg_store_space sp;
+	if (txg_store_space(s, &sp) != 0) {
+		txg_errf(msg, msglen, "ledger at %s: cannot read free space: %s", s->path, strerror(errno));
+		return -1;
+	}
+	char fr[32], nd[32], gr[32];
+	fmt_size(fr, sizeof fr, sp.free_bytes, 0);
+	fmt_size(nd, sizeof nd, min_free, 1);
+	fmt_size(gr, sizeof gr, sp.grow_bytes, 0);
+	if (sp.free_bytes >= min_free) {
+		txg_errf(msg, msglen, "ledger at %s: %s free on its filesystem", s->path, fr);
+		return 0;
+	}
+	txg_errf(msg, msglen,
+		 "ledger at %s: only %s free on its filesystem, need at least %s: free space or move the ledger"
+		 " (data.mdb can grow by %s more within its current map)",
+		 s->path, fr, nd, gr);
+	return 1;
 }
 
 /* --- reads: each has a body taking an open read txn, a one-shot wrapper
@@ -740,10 +1222,14 @@ int txg_store_backup(struct txg_store *s, const char *dir, char *err, size_t err
 		txg_errf(err, errlen, "backup: no directory given");
 		return -1;
 	}
-	if (mkdir_p(dir) != 0) {
-		txg_errf(err, errlen, "backup to %s: cannot create directory: %s", dir, strerror(errno));
+	if (strlen(dir) > 4000) {
+		txg_errf(err, errlen, "backup to %.64s...: path too long", dir);
 		return -1;
 	}
+	char who[4100];
+	snprintf(who, sizeof who, "backup to %s", dir);
+	if (mkdir_p(dir, who, err, errlen) != 0)
+		return -1;
 	char f[4200];
 	struct stat st;
 	snprintf(f, sizeof f, "%s/data.mdb", dir);
@@ -766,8 +1252,26 @@ int txg_store_backup(struct txg_store *s, const char *dir, char *err, size_t err
 		unlink(f); /* a partial copy from the failed attempt */
 	}
 	if (rc != 0) {
-		txg_errf(err, errlen, "backup of %s to %s failed: %s", s->path, dir, mdb_strerror(rc));
+		char why[4608];
+		struct txg_store_space sp;
+		uint64_t need = txg_store_space(s, &sp) == 0 ? sp.used_bytes : 0;
+		io_reason(why, sizeof why, rc, dir, "the backup's", need);
+		txg_errf(err, errlen, "backup of %s to %s failed: %s", s->path, dir, why);
+		if (rc != EEXIST)
+			unlink(f); /* never leave a partial copy that looks like a ledger */
 		return -1;
 	}
+	/* The copy and its directory entry on disk before we say it is written. */
+	int fd = open(f, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0 || fsync_dir(dir) != 0) {
+		int e = errno;
+		char why[4608];
+		io_reason(why, sizeof why, e, dir, "the backup's", 0);
+		txg_errf(err, errlen, "backup of %s to %s: cannot flush the copy: %s", s->path, dir, why);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }

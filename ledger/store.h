@@ -1,9 +1,9 @@
 /* The ledger store: committed blocks and their records in LMDB (layout and
- * durability in docs/ledger.md). One writer thread per ledger; any number
- * of read-only handles, in this process or others, may read while it
- * writes. Every function is safe to call from several threads on one
- * handle, except that txg_store_commit must be called by one thread at a
- * time. */
+ * durability in docs/ledger.md). One writer per ledger (a lock refuses a
+ * second, see txg_store_open); any number of read-only handles, in this
+ * process or others, may read while it writes. Every function is safe to
+ * call from several threads on one handle, except that txg_store_commit
+ * and txg_store_seal_commit must be called by one thread at a time. */
 #ifndef TXG_STORE_H
 #define TXG_STORE_H
 
@@ -33,9 +33,15 @@ void txg_store_height_key(uint8_t key[TXG_STORE_HKEY_LEN], uint64_t height);
 void txg_store_tx_key(uint8_t key[TXG_STORE_TKEY_LEN], uint64_t height, uint32_t index);
 
 /* Open (and for a writer, create) the ledger at o->path. Returns 0 and sets
- * *out, or -1 with a message naming the path and the reason in err. */
+ * *out, or -1 with a message naming the path and the reason in err. A
+ * writer holds an exclusive lock on the ledger (flock on DIR/txgate.lock,
+ * which names the holder) until txg_store_close: a second writer, in this
+ * process or another, is refused at once ("ledger at DIR: in use by pid N
+ * (...); only one writer at a time"). Readers take no lock. A writer makes
+ * new directories and a new data.mdb durable (fsync of file and parents). */
 int txg_store_open(struct txg_store **out, const struct txg_store_opts *o, char *err, size_t errlen);
-/* Close the handle (NULL is fine). No call on it may be in progress. */
+/* Close the handle (NULL is fine); a nosync writer flushes first, and a
+ * writer releases its lock. No call on it may be in progress. */
 void txg_store_close(struct txg_store *s);
 /* The ledger's chain id (as stamped in meta). */
 uint32_t txg_store_chain_id(const struct txg_store *s);
@@ -72,9 +78,57 @@ struct txg_store_block {
  * and -1 is returned with a message. nb == 0 is a no-op. */
 int txg_store_commit(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen);
 
+/* What became of one record of a block given to txg_store_seal_commit. */
+struct txg_seal_tx {
+	uint64_t height; /* where it is now (known: where the ledger already had it) */
+	uint32_t index;
+	int known; /* 1: its tx_id was already in the ledger, so it was left out */
+};
+/* One block to seal: its records in order and the time it was cut. */
+struct txg_seal_block {
+	uint64_t timestamp_ms; /* in: raised to the parent's if earlier */
+	uint32_t n;	       /* in: records, >= 1 */
+	const struct txg_store_tx *txs; /* in: [n] */
+	struct txg_seal_tx *out;	/* out: [n] */
+	uint64_t height;		/* out: its height; 0 if every record was known (no block written) */
+	uint32_t kept;			/* out: records written */
+	uint8_t hdr[96];		/* out: the header written */
+	uint8_t hash[32];		/* out: its block hash */
+};
+
+/* Seal and commit nb blocks in ONE write transaction on top of the head:
+ * a record whose tx_id the ledger already holds is left out (out[].known,
+ * with the original's location); the others get their height and index,
+ * and each non-empty block its Merkle root, header and place in the hash
+ * chain. Durable on return 0 unless nosync; on -1 (err) nothing is written. */
+int txg_store_seal_commit(struct txg_store *s, struct txg_seal_block *b, size_t nb, char *err, size_t errlen);
+
+/* 1 if the handle was opened with nosync. */
+int txg_store_nosync(const struct txg_store *s);
+
 /* Flush commits made with nosync to disk (mdb_env_sync, forced); call it
  * periodically to bound what an OS crash can lose. 0 or -1. */
 int txg_store_sync(struct txg_store *s);
+/* txg_store_sync with the reason of a failure in err (a full disk named
+ * as such). 0 or -1. */
+int txg_store_sync_err(struct txg_store *s, char *err, size_t errlen);
+
+/* Disk space of the ledger. A commit, sync or map growth that fails for
+ * lack of space (ENOSPC, or LMDB's EIO for a short write with little free)
+ * says "no space left on the ledger's filesystem (DIR: N bytes free)". */
+struct txg_store_space {
+	uint64_t free_bytes; /* free for unprivileged use on the ledger's filesystem (f_bavail * f_frsize) */
+	uint64_t file_bytes; /* data.mdb's blocks on disk */
+	uint64_t map_bytes;  /* the map size: data.mdb grows into it, then the map doubles */
+	uint64_t used_bytes; /* pages in use by the last commit */
+	uint64_t grow_bytes; /* map_bytes - file_bytes (0 if less): what data.mdb may grow by before the map next doubles */
+};
+/* Fill sp (works on any handle, no transaction). 0, or -1 (errno). */
+int txg_store_space(struct txg_store *s, struct txg_store_space *sp);
+/* 0 if at least min_free bytes are free on the ledger's filesystem, 1 if
+ * fewer ("ledger at DIR: only N MiB free on its filesystem, need at least
+ * M MiB: free space or move the ledger (...)"), -1 if unknown; msg always says why. */
+int txg_store_space_check(struct txg_store *s, uint64_t min_free, char *msg, size_t msglen);
 
 /* Copy the header of block `height` to hdr. 0 found, 1 not found, -1 error. */
 int txg_store_get_header(struct txg_store *s, uint64_t height, uint8_t hdr[96]);

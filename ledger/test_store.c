@@ -1,12 +1,17 @@
 /* Unit tests of the LMDB ledger store (ledger/store.h). */
 #include <CUnit/Basic.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +23,53 @@
 #define CHAIN 0x7e57u
 #define MAXN TU_MAXN
 #define RECCAP TU_RECCAP
+
+/* fsync and fdatasync, seen by store.c and liblmdb alike: directories
+ * fsynced are logged, file syncs counted, and errors can be injected. */
+static int inj_dir_errno, inj_file_errno; /* fail directory / file syncs with this errno */
+static unsigned file_syncs;
+static struct {
+	dev_t dev;
+	ino_t ino;
+} synced_dirs[256];
+static unsigned n_synced_dirs;
+
+static int sync_hook(int fd, const char *name)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (inj_dir_errno) {
+			errno = inj_dir_errno;
+			return -1;
+		}
+		if (n_synced_dirs < sizeof synced_dirs / sizeof synced_dirs[0]) {
+			synced_dirs[n_synced_dirs].dev = st.st_dev;
+			synced_dirs[n_synced_dirs++].ino = st.st_ino;
+		}
+	} else {
+		__atomic_add_fetch(&file_syncs, 1, __ATOMIC_RELAXED);
+		if (inj_file_errno) {
+			errno = inj_file_errno;
+			return -1;
+		}
+	}
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
+	return real ? real(fd) : 0;
+}
+int fsync(int fd) { return sync_hook(fd, "fsync"); }
+int fdatasync(int fd) { return sync_hook(fd, "fdatasync"); }
+
+/* 1 if directory path was fsynced since n_synced_dirs was last reset. */
+static int dir_synced(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return 0;
+	for (unsigned i = 0; i < n_synced_dirs; i++)
+		if (synced_dirs[i].dev == st.st_dev && synced_dirs[i].ino == st.st_ino)
+			return 1;
+	return 0;
+}
 
 /* Build block `height` on prev with n signed records of plen-byte payloads. */
 static void mk_block(struct tblock *tb, uint32_t chain, uint64_t height, const uint8_t prev[32], uint64_t ts,
@@ -572,6 +624,395 @@ static void test_backup(void)
 	txg_store_close(s);
 }
 
+/* Child side of the lock test: hold the ledger for writing until told. */
+static int child_writer(const char *p, int rfd, int wfd)
+{
+	struct txg_store_opts o = {.path = p, .chain_id = CHAIN};
+	struct txg_store *s = NULL;
+	char err[512];
+	if (txg_store_open(&s, &o, err, sizeof err) != 0)
+		return 10;
+	if (write(wfd, "r", 1) != 1)
+		return 11;
+	char go;
+	if (read(rfd, &go, 1) != 1) /* EOF or 'q'; killed with SIGKILL in the crash case */
+		return 12;
+	txg_store_close(s);
+	return 0;
+}
+
+/* Try to open p for writing; returns the handle or NULL with err set. */
+static struct txg_store *try_w(const char *p, char *err, size_t errlen)
+{
+	struct txg_store_opts o = {.path = p, .chain_id = CHAIN};
+	struct txg_store *s = NULL;
+	err[0] = 0;
+	if (txg_store_open(&s, &o, err, errlen) != 0)
+		return NULL;
+	return s;
+}
+
+/* Fork a child that holds p for writing; *wr is the pipe telling it to stop. */
+static pid_t spawn_writer(const char *p, int *wr)
+{
+	int to_child[2], to_parent[2];
+	if (pipe(to_child) != 0 || pipe(to_parent) != 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(to_child[1]);
+		close(to_parent[0]);
+		_exit(child_writer(p, to_child[0], to_parent[1]));
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+	char c = 0;
+	if (pid < 0 || read(to_parent[0], &c, 1) != 1 || c != 'r') {
+		close(to_parent[0]);
+		close(to_child[1]);
+		return -1;
+	}
+	close(to_parent[0]);
+	*wr = to_child[1];
+	return pid;
+}
+
+/* Two writers on one ledger: the second, in another process or this one,
+ * is refused at once with a message naming the holder; readers are not. */
+static void test_writer_lock(void)
+{
+	char p[128], err[512], want[256];
+	mode_t old_mask = umask(022);
+	newdir(p, sizeof p);
+
+	/* two handles in one process */
+	struct txg_store *s1 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+	struct txg_store *s2 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NULL(s2);
+	txg_store_close(s2);
+	snprintf(want, sizeof want, "ledger at %s: in use by pid %ld (this process", p, (long)getpid());
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	CU_ASSERT(strstr(err, "; only one writer at a time") != NULL);
+	struct txg_store *r = open_r(p, CHAIN, err, sizeof err); /* readers take no lock */
+	CU_ASSERT_PTR_NOT_NULL(r);
+	txg_store_close(r);
+	/* the lock file: DIR/txgate.lock, 0644, naming its holder */
+	char lf[160];
+	snprintf(lf, sizeof lf, "%s/txgate.lock", p);
+	struct stat st;
+	CU_ASSERT_EQUAL(stat(lf, &st), 0);
+	CU_ASSERT(S_ISREG(st.st_mode));
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0644);
+	char content[512] = "";
+	FILE *f = fopen(lf, "r");
+	CU_ASSERT_PTR_NOT_NULL(f);
+	if (f) {
+		size_t got = fread(content, 1, sizeof content - 1, f);
+		content[got] = 0;
+		fclose(f);
+	}
+	snprintf(want, sizeof want, "pid=%ld\n", (long)getpid());
+	CU_ASSERT(strncmp(content, want, strlen(want)) == 0);
+	CU_ASSERT(strstr(content, "\nsince=") != NULL);
+	CU_ASSERT(strstr(content, "\ncmd=") != NULL && strstr(content, "test_store") != NULL);
+
+	txg_store_close(s1);
+	CU_ASSERT(stat(lf, &st) == 0 && st.st_size == 0); /* a clean close clears the name */
+	s1 = try_w(p, err, sizeof err); /* free again after close */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+	txg_store_close(s1);
+
+	/* another process holds it */
+	int wr = -1;
+	pid_t pid = spawn_writer(p, &wr);
+	CU_ASSERT_FATAL(pid > 0);
+	s2 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NULL(s2);
+	txg_store_close(s2);
+	snprintf(want, sizeof want, "ledger at %s: in use by pid %ld (", p, (long)pid);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	CU_ASSERT(strstr(err, "test_store") != NULL); /* its command line */
+	CU_ASSERT(strstr(err, ", since ") != NULL);
+	CU_ASSERT(strstr(err, "; only one writer at a time") != NULL);
+	r = open_r(p, CHAIN, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL(r);
+	txg_store_close(r);
+	CU_ASSERT(write(wr, "q", 1) == 1);
+	int status = -1;
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(wr);
+	s1 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL(s1);
+	txg_store_close(s1);
+
+	/* a writer killed with SIGKILL leaves no stale lock behind */
+	pid = spawn_writer(p, &wr);
+	CU_ASSERT_FATAL(pid > 0);
+	s2 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NULL(s2);
+	txg_store_close(s2);
+	kill(pid, SIGKILL);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	close(wr);
+	s1 = try_w(p, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL(s1);
+	txg_store_close(s1);
+	umask(old_mask);
+}
+
+/* A new ledger's directory entries are fsynced: every directory made and
+ * the ledger directory after data.mdb is created; a failed fsync fails. */
+static void test_dir_fsync(void)
+{
+	char p[128], q[400], a[160], root[128], err[512];
+	newdir(p, sizeof p);
+	snprintf(root, sizeof root, "%s", p);
+	*strrchr(root, '/') = '\0';
+	snprintf(a, sizeof a, "%s/a", p);
+	snprintf(q, sizeof q, "%s/a/b", p);
+	n_synced_dirs = 0;
+	struct txg_store *s = try_w(q, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT(dir_synced(root)); /* holds p's entry */
+	CU_ASSERT(dir_synced(p));    /* holds a */
+	CU_ASSERT(dir_synced(a));    /* holds b */
+	CU_ASSERT(dir_synced(q));    /* holds data.mdb */
+
+	/* a backup's directory is fsynced once the copy is written */
+	char bk[160];
+	newdir(bk, sizeof bk);
+	n_synced_dirs = 0;
+	CU_ASSERT_EQUAL(txg_store_backup(s, bk, err, sizeof err), 0);
+	CU_ASSERT(dir_synced(bk));
+	CU_ASSERT(dir_synced(root));
+	txg_store_close(s);
+
+	/* an fsync that fails stops the open, naming the directory */
+	newdir(p, sizeof p);
+	inj_dir_errno = EIO;
+	s = try_w(p, err, sizeof err);
+	inj_dir_errno = 0;
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT(strstr(err, "cannot fsync directory") != NULL);
+	CU_ASSERT(strstr(err, root) != NULL);
+	CU_ASSERT(strstr(err, "Input/output error") != NULL);
+	/* also when only data.mdb is new (the directory was made above) */
+	CU_ASSERT_EQUAL_FATAL(access(p, F_OK), 0);
+	inj_dir_errno = EIO;
+	s = try_w(p, err, sizeof err);
+	inj_dir_errno = 0;
+	CU_ASSERT_PTR_NULL(s);
+	snprintf(q, sizeof q, "ledger at %s: cannot fsync directory %s: Input/output error", p, p);
+	CU_ASSERT(strncmp(err, q, strlen(q)) == 0);
+	s = try_w(p, err, sizeof err); /* and works once the disk does */
+	CU_ASSERT_PTR_NOT_NULL(s);
+	txg_store_close(s);
+}
+
+static void test_space(void)
+{
+	char p[128], msg[512], want[256];
+	newdir(p, sizeof p);
+	struct txg_store *s = open_w(p, CHAIN, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	static struct tblock tb;
+	uint64_t height = 0;
+	uint8_t prev[32] = {0};
+	CU_ASSERT_EQUAL(commit_many(s, &tb, &height, prev, 3), 0);
+	struct txg_store_space sp;
+	struct txg_store_stats st;
+	CU_ASSERT_EQUAL_FATAL(txg_store_space(s, &sp), 0);
+	CU_ASSERT_EQUAL(txg_store_stats(s, &st), 0);
+	CU_ASSERT(sp.free_bytes > 0);
+	CU_ASSERT_EQUAL(sp.map_bytes, st.map_size);
+	CU_ASSERT_EQUAL(sp.map_bytes, 1ull << 30);
+	CU_ASSERT_EQUAL(sp.used_bytes, st.used_bytes);
+	CU_ASSERT(sp.file_bytes >= sp.used_bytes / 2 && sp.file_bytes < sp.map_bytes); /* not preallocated */
+	CU_ASSERT_EQUAL(sp.grow_bytes, sp.map_bytes - sp.file_bytes);
+
+	CU_ASSERT_EQUAL(txg_store_space_check(s, 0, msg, sizeof msg), 0);
+	snprintf(want, sizeof want, "ledger at %s: ", p);
+	CU_ASSERT(strncmp(msg, want, strlen(want)) == 0 && strstr(msg, " free on its filesystem") != NULL);
+	/* a threshold above what any disk has forces the refusal message */
+	CU_ASSERT_EQUAL(txg_store_space_check(s, UINT64_MAX, msg, sizeof msg), 1);
+	snprintf(want, sizeof want, "ledger at %s: only ", p);
+	CU_ASSERT(strncmp(msg, want, strlen(want)) == 0);
+	CU_ASSERT(strstr(msg, " MiB free on its filesystem, need at least 17592186044416 MiB: "
+			      "free space or move the ledger (data.mdb can grow by ") != NULL);
+	CU_ASSERT_EQUAL(txg_store_space_check(s, sp.free_bytes + (64ull << 20), msg, sizeof msg), 1);
+	txg_store_close(s);
+	char err[256];
+	s = open_r(p, CHAIN, err, sizeof err); /* readers can ask too */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(txg_store_space(s, &sp), 0);
+	CU_ASSERT_EQUAL(sp.used_bytes, st.used_bytes);
+	txg_store_close(s);
+}
+
+/* I/O errors of a commit or sync: EIO with plenty free keeps LMDB's message
+ * (and says how much is free), ENOSPC says the disk is full; nothing is
+ * written and the next commit works. */
+static void test_io_errors(void)
+{
+	char p[128], err[1024], want[512];
+	newdir(p, sizeof p);
+	struct txg_store *s = open_w(p, CHAIN, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	static struct tblock b1, b2;
+	static const uint8_t zero[32];
+	mk_block(&b1, CHAIN, 1, zero, 10, 3, 50);
+	mk_block(&b2, CHAIN, 2, b1.hash, 20, 3, 50);
+	CU_ASSERT_EQUAL_FATAL(commit1(s, &b1), 0);
+	struct txg_store_space sp;
+	CU_ASSERT_EQUAL_FATAL(txg_store_space(s, &sp), 0);
+
+	inj_file_errno = EIO;
+	int rc = txg_store_commit(s, &b2.b, 1, err, sizeof err);
+	inj_file_errno = 0;
+	CU_ASSERT_EQUAL(rc, -1);
+	snprintf(want, sizeof want, "ledger at %s: commit failed: Input/output error", p);
+	if (sp.free_bytes >= (1ull << 30)) { /* else this disk really is nearly full */
+		CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+		CU_ASSERT(strstr(err, "(the ledger's filesystem has ") != NULL && strstr(err, " bytes free)") != NULL);
+		CU_ASSERT(strstr(err, "no space left") == NULL);
+	}
+	inj_file_errno = ENOSPC;
+	rc = txg_store_commit(s, &b2.b, 1, err, sizeof err);
+	inj_file_errno = 0;
+	CU_ASSERT_EQUAL(rc, -1);
+	snprintf(want, sizeof want, "ledger at %s: commit failed: no space left on the ledger's filesystem (%s: ", p, p);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	CU_ASSERT(strstr(err, " bytes free): No space left on device") != NULL);
+
+	/* the lead's seal path reports the same way */
+	struct txg_seal_tx out[3];
+	struct txg_seal_block sb = {.timestamp_ms = 20, .n = 3, .txs = b2.txs, .out = out};
+	inj_file_errno = ENOSPC;
+	rc = txg_store_seal_commit(s, &sb, 1, err, sizeof err);
+	inj_file_errno = 0;
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+
+	struct txg_store_head hd; /* nothing written */
+	CU_ASSERT_EQUAL(txg_store_head(s, &hd), 0);
+	CU_ASSERT_EQUAL(hd.height, 1);
+	uint64_t h;
+	uint32_t ix;
+	CU_ASSERT_EQUAL(txg_store_find_tx(s, b2.ids[0], &h, &ix), 1);
+	CU_ASSERT_EQUAL(commit1(s, &b2), 0);
+	check_block(s, &b2);
+	txg_store_close(s);
+
+	/* nosync: a failed flush says why; a clean close flushes */
+	newdir(p, sizeof p);
+	struct txg_store_opts o = {.path = p, .chain_id = CHAIN, .nosync = 1};
+	CU_ASSERT_EQUAL_FATAL(txg_store_open(&s, &o, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(commit1(s, &b1), 0);
+	inj_file_errno = ENOSPC;
+	rc = txg_store_sync_err(s, err, sizeof err);
+	CU_ASSERT_EQUAL(txg_store_sync(s), -1);
+	inj_file_errno = 0;
+	CU_ASSERT_EQUAL(rc, -1);
+	snprintf(want, sizeof want, "ledger at %s: sync failed: no space left on the ledger's filesystem (%s: ", p, p);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	CU_ASSERT_EQUAL(txg_store_sync_err(s, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(commit1(s, &b2), 0);
+	unsigned before = __atomic_load_n(&file_syncs, __ATOMIC_RELAXED);
+	txg_store_close(s);
+	CU_ASSERT(__atomic_load_n(&file_syncs, __ATOMIC_RELAXED) > before);
+}
+
+static char full_mnt[128]; /* unmounted by main if a test stopped early */
+
+/* A real full disk: a 2 MiB tmpfs (root only; skipped otherwise). */
+static void test_full_disk(void)
+{
+	char m[128], p[160], err[1024], want[512];
+	newdir(m, sizeof m);
+	CU_ASSERT_EQUAL_FATAL(mkdir(m, 0755), 0);
+	if (mount("tmpfs", m, "tmpfs", 0, "size=2m") != 0) {
+		fprintf(stderr, "\n  full_disk skipped: cannot mount a tmpfs at %s: %s (needs root)\n", m,
+			strerror(errno));
+		return;
+	}
+	snprintf(full_mnt, sizeof full_mnt, "%s", m);
+	snprintf(p, sizeof p, "%s/led", m);
+	struct txg_store *s = open_w(p, CHAIN, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	static struct tblock tb, last;
+	uint8_t prev[32] = {0};
+	uint64_t height = 0;
+	int rc = 0;
+	for (int i = 0; i < 4000 && rc == 0; i++) {
+		mk_block(&tb, CHAIN, height + 1, prev, 1000 + height, MAXN, 250);
+		rc = txg_store_commit(s, &tb.b, 1, err, sizeof err);
+		if (rc == 0) {
+			height++;
+			memcpy(prev, tb.hash, 32);
+			last = tb;
+			last.b.txs = last.txs;
+			for (uint32_t j = 0; j < last.b.n; j++) {
+				last.txs[j].rec = last.recs[j];
+				last.txs[j].tx_id = last.ids[j];
+			}
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(rc, -1);
+	CU_ASSERT(height > 10);
+	snprintf(want, sizeof want, "ledger at %s: commit failed: no space left on the ledger's filesystem (%s: ", p, p);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fprintf(stderr, "\n  got: %s\n", err);
+	CU_ASSERT(strstr(err, " bytes free): ") != NULL);
+	struct txg_seal_tx out[MAXN];
+	struct txg_seal_block sb = {.timestamp_ms = 5000, .n = tb.b.n, .txs = tb.txs, .out = out};
+	CU_ASSERT_EQUAL(txg_store_seal_commit(s, &sb, 1, err, sizeof err), -1);
+	CU_ASSERT(strstr(err, "no space left on the ledger's filesystem") != NULL);
+	struct txg_store_space sp;
+	char msg[512];
+	CU_ASSERT_EQUAL(txg_store_space(s, &sp), 0);
+	CU_ASSERT(sp.free_bytes < (256u << 10));
+	CU_ASSERT_EQUAL(txg_store_space_check(s, 1u << 20, msg, sizeof msg), 1);
+	snprintf(want, sizeof want, "ledger at %s: only ", p);
+	CU_ASSERT(strncmp(msg, want, strlen(want)) == 0 && strstr(msg, "need at least 1 MiB") != NULL);
+
+	/* nothing of the failed commits was written; the ledger opens and reads */
+	struct txg_store_stats st;
+	CU_ASSERT_EQUAL(txg_store_stats(s, &st), 0);
+	CU_ASSERT_EQUAL(st.head.height, height);
+	CU_ASSERT_EQUAL(st.headers, height);
+	CU_ASSERT_EQUAL(st.txs, height * MAXN);
+	CU_ASSERT_EQUAL(st.txidx, height * MAXN);
+	txg_store_close(s);
+	s = open_r(p, CHAIN, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(txg_store_stats(s, &st), 0);
+	CU_ASSERT_EQUAL(st.head.height, height);
+	CU_ASSERT(memcmp(st.head.hash, prev, 32) == 0);
+	check_block(s, &last);
+	txg_store_close(s);
+	s = open_w(p, CHAIN, 0, 0); /* a writer can restart on the full disk */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+
+	/* with room again (but under 64 MiB), an EIO is still reported as the
+	 * disk being nearly full; then the refused block goes in */
+	CU_ASSERT_EQUAL(mount("tmpfs", m, NULL, MS_REMOUNT, "size=16m"), 0);
+	inj_file_errno = EIO;
+	rc = txg_store_commit(s, &tb.b, 1, err, sizeof err);
+	inj_file_errno = 0;
+	CU_ASSERT_EQUAL(rc, -1);
+	snprintf(want, sizeof want, "ledger at %s: commit failed: no space left on the ledger's filesystem (%s: ", p, p);
+	CU_ASSERT(strncmp(err, want, strlen(want)) == 0 && strstr(err, "bytes free): Input/output error") != NULL);
+	CU_ASSERT_EQUAL(commit1(s, &tb), 0);
+	check_block(s, &tb);
+	txg_store_close(s);
+	CU_ASSERT_EQUAL(umount2(m, MNT_DETACH), 0);
+	full_mnt[0] = 0;
+}
+
 int main(void)
 {
 	if (tu_init("store_test") != 0)
@@ -587,10 +1028,17 @@ int main(void)
 	CU_add_test(su, "reader_process", test_reader_process);
 	CU_add_test(su, "reader_thread", test_reader_thread);
 	CU_add_test(su, "backup", test_backup);
+	CU_add_test(su, "writer_lock", test_writer_lock);
+	CU_add_test(su, "dir_fsync", test_dir_fsync);
+	CU_add_test(su, "space", test_space);
+	CU_add_test(su, "io_errors", test_io_errors);
+	CU_add_test(su, "full_disk", test_full_disk);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
+	if (full_mnt[0])
+		umount2(full_mnt, MNT_DETACH);
 	tu_cleanup();
 	return fails ? 1 : 0;
 }

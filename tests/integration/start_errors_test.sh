@@ -46,8 +46,32 @@ expect_start_error "invalid member key" "$T/c5.ini" "$T/members-bad.txt:$line"
 sed "s|^members_file = .*|members_file = $T/members-dup.txt|" "$T/good.ini" >"$T/c6.ini"
 expect_start_error "duplicate member key" "$T/c6.ini" "$T/members-dup.txt:"
 
+# A missing rx_pcap file is named (not reported as a missing port).
+sed "s|rx_pcap=$T/t.pcap|rx_pcap=$T/absent.pcap|" "$T/good.ini" >"$T/c8.ini"
+expect_start_error "missing rx_pcap" "$T/c8.ini" "$T/c8.ini" "rx_pcap file $T/absent.pcap" "No such file"
+# ... and it is checked before EAL starts: the members file too.
+cp "$T/c5.ini" "$T/c9.ini"
+sed -i "s|rx_pcap=$T/t.pcap|rx_pcap=$T/absent.pcap|" "$T/c9.ini"
+expect_start_error "members before EAL" "$T/c9.ini" "$T/members-bad.txt:$line"
+grep -q '^EAL' "$T/err.log" && fail "members before EAL: EAL started before the members file was checked"
+
+# Too little free disk for the ledger: refused with the reason.
+sed "s|^\[ledger\]\$|[ledger]\nmin_free_mb = 16777216|" "$T/good.ini" >"$T/c10.ini"
+expect_start_error "no free disk" "$T/c10.ini" "$T/ledger" "MiB free" "min_free_mb"
+
 # A ledger made for another chain is refused.
 run "$T/good.ini"
 sed 's/^chain_id = .*/chain_id = 7/' "$T/good.ini" >"$T/c7.ini"
 expect_start_error "ledger of another chain" "$T/c7.ini" "$T/ledger" chain
+
+# A second writer on the same ledger is refused, naming the holder.
+mkfifo "$T/hold"
+PCAPS=$T/t.pcap config "$T/hold.ini"
+sed -i -e "s/--file-prefix $PREFIX/--file-prefix ${PREFIX}h/" "$T/hold.ini"
+"$TXGATE" -c "$T/hold.ini" --status-ms 0 2>"$T/hold.log" &
+hold=$!
+wait_running $hold 1
+expect_start_error "second writer" "$T/good.ini" "$T/ledger" "in use by pid $hold"
+kill -TERM $hold
+wait $hold || fail "the first txgate did not stop cleanly"
 echo "ok start errors"
