@@ -230,6 +230,49 @@ static int load_members(struct txg_app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Open the ledger for writing (after the probe read it), check its disk
+ * space and that it is what the probe saw, fill the dedupe window, and
+ * give its head in *headp. 0, or -1 with err. */
+static int setup_ledger(struct txg_app *a, const struct txg_store_opts *so, const struct txg_probe *probe,
+			uint64_t now, struct txg_store_head *headp, char *err, size_t errlen)
+{
+	const struct txg_config *c = &a->cfg;
+	if (txg_store_open(&a->store, so, err, errlen) != 0)
+		return -1;
+	/* Refuse now rather than replay and fail at the first commit. */
+	char msg[512];
+	int space = txg_store_space_check(a->store, (uint64_t)c->min_free_mb << 20, msg, sizeof msg);
+	if (space == 1) {
+		snprintf(err, errlen, "%s ([ledger] min_free_mb = %u)", msg, c->min_free_mb);
+		return -1;
+	}
+	if (space < 0)
+		fprintf(stderr, "txgate: warning: cannot tell the free space on the ledger's filesystem\n");
+	struct txg_store_head head;
+	if (txg_store_head(a->store, &head) != 0) {
+		snprintf(err, errlen, "ledger %s: cannot read its head", c->ledger_path);
+		return -1;
+	}
+	if (probe->exists && (head.height != probe->head.height || memcmp(head.hash, probe->head.hash, 32) != 0)) {
+		snprintf(err, errlen, "ledger %s: changed while txgate started (another writer?)", c->ledger_path);
+		return -1;
+	}
+	uint64_t ttl = c->max_ttl_ms > txg_store_max_ttl(a->store) ? c->max_ttl_ms : txg_store_max_ttl(a->store);
+	a->dedupe = txg_dedupe_new("txg_dedupe", c->dedupe_capacity, ttl, a->qsbr, now);
+	if (!a->dedupe) {
+		snprintf(err, errlen, "cannot create the dedupe window of %u ids (raise -m, or lower [dataplane] dedupe_capacity)",
+			 c->dedupe_capacity);
+		return -1;
+	}
+	uint64_t restored = 0;
+	if (txg_restore_apply(a->dedupe, probe, &restored, err, errlen) != 0)
+		return -1;
+	fprintf(stderr, "txgate: ledger %s: chain %" PRIu32 ", height %" PRIu64 ", %" PRIu64 " recent ids restored\n",
+		c->ledger_path, c->chain_id, head.height, restored);
+	*headp = head;
+	return 0;
+}
+
 static int setup(struct txg_app *a, char *err, size_t errlen)
 {
 	struct txg_config *c = &a->cfg;
@@ -265,35 +308,18 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 
 	struct txg_store_opts so;
 	txg_params_store(c, &so);
-	if (txg_store_open(&a->store, &so, err, errlen) != 0)
-		return -1;
-	/* Refuse now rather than replay and fail at the first commit. */
-	char msg[512];
-	int space = txg_store_space_check(a->store, (uint64_t)c->min_free_mb << 20, msg, sizeof msg);
-	if (space == 1) {
-		snprintf(err, errlen, "%s ([ledger] min_free_mb = %u)", msg, c->min_free_mb);
-		return -1;
-	}
-	if (space < 0)
-		fprintf(stderr, "txgate: warning: cannot tell the free space on the ledger's filesystem\n");
-	struct txg_store_head head;
-	if (txg_store_head(a->store, &head) != 0) {
-		snprintf(err, errlen, "ledger %s: cannot read its head", c->ledger_path);
-		return -1;
-	}
-	uint64_t ttl = c->max_ttl_ms > txg_store_max_ttl(a->store) ? c->max_ttl_ms : txg_store_max_ttl(a->store);
+	/* Read the ledger first in a contained child process (its head and the
+	 * unexpired ids for the dedupe window): a damaged file is reported with
+	 * where, never a crash of txgate. */
 	uint64_t now = txg_now_ms();
-	a->dedupe = txg_dedupe_new("txg_dedupe", c->dedupe_capacity, ttl, a->qsbr, now);
-	if (!a->dedupe) {
-		snprintf(err, errlen, "cannot create the dedupe window of %u ids (raise -m, or lower [dataplane] dedupe_capacity)",
-			 c->dedupe_capacity);
+	struct txg_probe probe;
+	if (txg_ledger_probe(c->ledger_path, c->max_ttl_ms, now, c->dedupe_capacity, &probe, err, errlen) != 0)
 		return -1;
-	}
-	uint64_t restored = 0;
-	if (txg_restore_dedupe(a->store, &head, a->dedupe, ttl, now, &restored, err, errlen) != 0)
+	struct txg_store_head head;
+	int rc = setup_ledger(a, &so, &probe, now, &head, err, errlen);
+	txg_probe_free(&probe);
+	if (rc != 0)
 		return -1;
-	fprintf(stderr, "txgate: ledger %s: chain %" PRIu32 ", height %" PRIu64 ", %" PRIu64 " recent ids restored\n",
-		c->ledger_path, c->chain_id, head.height, restored);
 
 	a->n_workers = c->n_workers;
 	a->workers = rte_zmalloc("txg_workers", sizeof(*a->workers) * a->n_workers, RTE_CACHE_LINE_SIZE);

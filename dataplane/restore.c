@@ -1,43 +1,34 @@
-/* Dedupe rebuild from recent blocks, through the ledger's restart walk. */
+/* Dedupe rebuild from the ids the start-up probe collected. */
 #include "restore.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "recent.h"
-
-struct restore_ctx {
-	struct txg_dedupe *d;
-	uint64_t restored;
-	uint64_t height; /* block being walked when the window filled */
-};
-
-static int restore_tx(void *arg, const uint8_t id[32], uint64_t expires_ms, uint64_t height, uint32_t index)
+int txg_restore_apply(struct txg_dedupe *d, const struct txg_probe *p, uint64_t *restored, char *err,
+		      size_t errlen)
 {
-	struct restore_ctx *rc = arg;
-	int32_t pos = txg_dedupe_insert(rc->d, id, expires_ms);
-	if (pos == -ENOSPC) {
-		rc->height = height;
-		return 1;
+	uint64_t n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct txg_recent_id *r = &p->ids[i];
+		int32_t pos = txg_dedupe_insert(d, r->id, r->expires_ms);
+		if (pos == -EEXIST)
+			continue; /* the ledger holds it twice: verify will say so */
+		if (pos == -ENOSPC) {
+			snprintf(err, errlen,
+				 "dedupe_capacity is too small to hold the unexpired transactions of the ledger "
+				 "(%zu of them; full at block %" PRIu64 ")",
+				 p->n, r->height);
+			return -1;
+		}
+		if (pos < 0) {
+			snprintf(err, errlen, "cannot insert a restored id into the dedupe window (error %d)",
+				 (int)pos);
+			return -1;
+		}
+		txg_dedupe_locate(d, pos, r->height, r->index);
+		n++;
 	}
-	if (pos >= 0) {
-		txg_dedupe_locate(rc->d, pos, height, index);
-		rc->restored++;
-	}
-	return 0;
-}
-
-int txg_restore_dedupe(struct txg_store *s, const struct txg_store_head *head, struct txg_dedupe *d,
-		       uint64_t max_ttl_ms, uint64_t now_ms, uint64_t *restored, char *err, size_t errlen)
-{
-	struct restore_ctx rc = {.d = d};
-	int r = txg_ledger_recent(s, head, max_ttl_ms, now_ms, restore_tx, &rc, err, errlen);
-	if (r == 1)
-		snprintf(err, errlen, "dedupe_capacity is too small to hold the unexpired transactions of the ledger "
-				      "(block %" PRIu64 ")", rc.height);
-	if (r != 0)
-		return -1;
-	*restored = rc.restored;
+	*restored = n;
 	return 0;
 }

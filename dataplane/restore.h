@@ -7,12 +7,13 @@
 #include <stdint.h>
 
 #include "dedupe.h"
-#include "store.h"
+#include "probe.h"
 
-/* Insert into d every committed id still unexpired at now_ms, walking back
- * from head until a block older than now_ms - max_ttl_ms (whose
- * transactions have all expired). *restored gets the count. 0, or -1 with err. */
-int txg_restore_dedupe(struct txg_store *s, const struct txg_store_head *head, struct txg_dedupe *d,
-		       uint64_t max_ttl_ms, uint64_t now_ms, uint64_t *restored, char *err, size_t errlen);
+/* Insert into d every id the start-up probe collected (txg_ledger_probe,
+ * run before the ledger is opened for writing), each located at its height
+ * and index; an id d already holds is skipped. *restored gets the number
+ * inserted. 0, or -1 with err (window full: dedupe_capacity too small). */
+int txg_restore_apply(struct txg_dedupe *d, const struct txg_probe *p, uint64_t *restored, char *err,
+		      size_t errlen);
 
 #endif

@@ -1,6 +1,8 @@
 /* The restart walk: every committed transaction that may still be
  * unexpired, found by walking back from the head, so that the layer above
- * can rebuild its duplicate window after a restart. */
+ * can rebuild its duplicate window after a restart. On a damaged file the
+ * walk can crash inside LMDB: txgate runs it contained (txg_ledger_probe,
+ * probe.h). */
 #ifndef TXG_RECENT_H
 #define TXG_RECENT_H
 

@@ -65,12 +65,16 @@ sed 's/^chain_id = .*/chain_id = 7/' "$T/good.ini" >"$T/c7.ini"
 expect_start_error "ledger of another chain" "$T/c7.ini" "$T/ledger" chain
 
 # A second writer on the same ledger is refused, naming the holder.
-mkfifo "$T/hold"
 PCAPS=$T/t.pcap config "$T/hold.ini"
 sed -i -e "s/--file-prefix $PREFIX/--file-prefix ${PREFIX}h/" "$T/hold.ini"
 "$TXGATE" -c "$T/hold.ini" --status-ms 0 2>"$T/hold.log" &
 hold=$!
-wait_running $hold 1
+for _ in $(seq 1 300); do # until it holds the ledger (15 s at most)
+	grep -q '^txgate: running' "$T/hold.log" && break
+	kill -0 $hold 2>/dev/null || { cat "$T/hold.log" >&2; fail "the first txgate exited"; }
+	sleep 0.05
+done
+grep -q '^txgate: running' "$T/hold.log" || fail "the first txgate did not start"
 expect_start_error "second writer" "$T/good.ini" "$T/ledger" "in use by pid $hold"
 kill -TERM $hold
 wait $hold || fail "the first txgate did not stop cleanly"
