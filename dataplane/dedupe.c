@@ -3,12 +3,17 @@
 #include "keyhash.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
+
+/* Workers read the first line on every lookup; the orderer writes size and
+ * swept_sec on every insert: they must not share it. */
+_Static_assert(offsetof(struct txg_dedupe, size) >= RTE_CACHE_LINE_SIZE, "dedupe: readers' line shared with the writer");
 
 struct txg_dedupe *txg_dedupe_new(const char *name, uint32_t capacity, uint64_t max_ttl_ms, struct rte_rcu_qsbr *v,
 				  uint64_t now_ms)

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,11 @@
 #include "restore.h"
 #include "stage_params.h"
 #include "txn.h"
+
+/* The workers' stop flag, read on every poll, has a cache line of its own. */
+_Static_assert(offsetof(struct txg_app, stop_workers) % RTE_CACHE_LINE_SIZE == 0 &&
+		       offsetof(struct txg_app, start_ms) - offsetof(struct txg_app, stop_workers) >= RTE_CACHE_LINE_SIZE,
+	       "app: the workers' stop flag shares a cache line with main's bookkeeping");
 
 static volatile sig_atomic_t got_signal;
 

@@ -680,6 +680,66 @@ static pid_t spawn_writer(const char *p, int *wr)
 
 /* Two writers on one ledger: the second, in another process or this one,
  * is refused at once with a message naming the holder; readers are not. */
+/* Sealing in the ledger: heights, indexes, Merkle roots and the chain come
+ * out as the verbatim-header path would make them; a record the ledger
+ * already holds is left out alone (with the original's location), never
+ * the group; a block left empty is not written. */
+static void test_seal_commit(void)
+{
+	char p[128], err[256];
+	newdir(p, sizeof p);
+	struct txg_store *s = open_w(p, CHAIN, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	static struct tblock a, b;
+	uint8_t zero[32] = {0};
+	mk_block(&a, CHAIN, 1, zero, 100, 4, 30);
+	mk_block(&b, CHAIN, 2, a.hash, 90, 3, 30);
+	struct txg_seal_tx out_a[4], out_b[3];
+	struct txg_seal_block sb[2] = {
+		{.timestamp_ms = 100, .n = 4, .txs = a.txs, .out = out_a},
+		{.timestamp_ms = 90, .n = 3, .txs = b.txs, .out = out_b}, /* raised to 100 */
+	};
+	CU_ASSERT_EQUAL_FATAL(txg_store_seal_commit(s, sb, 2, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(sb[0].height, 1);
+	CU_ASSERT_EQUAL(sb[1].height, 2);
+	CU_ASSERT(memcmp(sb[0].hdr, a.b.hdr, 96) == 0); /* same header as built by hand */
+	CU_ASSERT(memcmp(sb[0].hash, a.hash, 32) == 0);
+	struct txg_block_hdr h;
+	CU_ASSERT_EQUAL(txg_hdr_decode(sb[1].hdr, &h), 0);
+	CU_ASSERT_EQUAL(h.timestamp_ms, 100);
+	CU_ASSERT(memcmp(h.prev_hash, a.hash, 32) == 0);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT(!out_b[i].known && out_b[i].height == 2 && out_b[i].index == (uint32_t)i);
+
+	/* A group holding two known records and two new ones. */
+	static struct tblock c;
+	mk_block(&c, CHAIN, 3, sb[1].hash, 200, 2, 30);
+	struct txg_store_tx mix[4] = {c.txs[0], a.txs[2], c.txs[1], b.txs[0]};
+	struct txg_seal_tx out_c[4];
+	struct txg_seal_block sc = {.timestamp_ms = 200, .n = 4, .txs = mix, .out = out_c};
+	CU_ASSERT_EQUAL_FATAL(txg_store_seal_commit(s, &sc, 1, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(sc.height, 3);
+	CU_ASSERT_EQUAL(sc.kept, 2);
+	CU_ASSERT(!out_c[0].known && out_c[0].height == 3 && out_c[0].index == 0);
+	CU_ASSERT(out_c[1].known && out_c[1].height == 1 && out_c[1].index == 2);
+	CU_ASSERT(!out_c[2].known && out_c[2].height == 3 && out_c[2].index == 1);
+	CU_ASSERT(out_c[3].known && out_c[3].height == 2 && out_c[3].index == 0);
+	CU_ASSERT(memcmp(sc.hdr, c.b.hdr, 96) == 0); /* the two new ones alone */
+
+	/* Every record known: nothing written, the head stays. */
+	struct txg_seal_tx out_d[2];
+	struct txg_seal_block sd = {.timestamp_ms = 300, .n = 2, .txs = a.txs, .out = out_d};
+	CU_ASSERT_EQUAL(txg_store_seal_commit(s, &sd, 1, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(sd.height, 0);
+	CU_ASSERT(out_d[0].known && out_d[1].known);
+	struct txg_store_head hd;
+	CU_ASSERT_EQUAL(txg_store_head(s, &hd), 0);
+	CU_ASSERT_EQUAL(hd.height, 3);
+	CU_ASSERT(memcmp(hd.hash, sc.hash, 32) == 0);
+	check_block(s, &a);
+	txg_store_close(s);
+}
+
 static void test_writer_lock(void)
 {
 	char p[128], err[512], want[256];
@@ -1028,6 +1088,7 @@ int main(void)
 	CU_add_test(su, "reader_process", test_reader_process);
 	CU_add_test(su, "reader_thread", test_reader_thread);
 	CU_add_test(su, "backup", test_backup);
+	CU_add_test(su, "seal_commit", test_seal_commit);
 	CU_add_test(su, "writer_lock", test_writer_lock);
 	CU_add_test(su, "dir_fsync", test_dir_fsync);
 	CU_add_test(su, "space", test_space);
