@@ -76,6 +76,10 @@ static void install_signals(void)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+/* Before main() and before DPDK's own constructors: a signal from the
+ * first instruction of ours on is a clean stop, not death. */
+__attribute__((constructor(101))) static void early_signals(void) { install_signals(); }
+
 /* Arm the drain watchdog (0 = none). */
 static void arm_drain_timeout(unsigned ms)
 {
@@ -478,8 +482,6 @@ static int shutdown_pipeline(struct txg_app *a)
 
 int main(int argc, char **argv)
 {
-	/* From the first instruction: a signal during start-up stops it cleanly. */
-	install_signals();
 	struct opts o;
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
