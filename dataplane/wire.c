@@ -33,12 +33,15 @@ enum txg_frame_err txg_frame_parse(const uint8_t *p, size_t len, struct txg_fram
 		return TXG_FE_MAGIC;
 	if (p[4] != TXG_FRAME_VERSION)
 		return TXG_FE_VERSION;
-	if (p[5] & ~(TXG_FRAME_F_RECEIPT | TXG_FRAME_F_ADMIT))
+	if (p[5] & ~TXG_FRAME_F_KNOWN)
 		return TXG_FE_FLAGS;
 	uint16_t count = txg_ld16(p + 6);
 	if (count == 0 || count > TXG_FRAME_MAX_RECS)
 		return TXG_FE_COUNT;
-	size_t off = TXG_FRAME_HDR_LEN;
+	/* The cookie belongs to the header (spec section 2): a cut one is a short frame. */
+	size_t off = (p[5] & TXG_FRAME_F_COOKIE) ? TXG_FRAME_HDR_COOKIE_LEN : TXG_FRAME_HDR_LEN;
+	if (len < off)
+		return TXG_FE_SHORT;
 	for (uint16_t i = 0; i < count; i++) {
 		if (len - off < 2)
 			return TXG_FE_OVERRUN;
@@ -59,6 +62,7 @@ enum txg_frame_err txg_frame_parse(const uint8_t *p, size_t len, struct txg_fram
 		return TXG_FE_TRAILING;
 	fv->flags = p[5];
 	fv->count = count;
+	fv->cookie = (p[5] & TXG_FRAME_F_COOKIE) ? p + TXG_FRAME_HDR_LEN : NULL;
 	return TXG_FE_OK;
 }
 
@@ -68,4 +72,11 @@ void txg_frame_header(uint8_t *out, uint8_t flags, uint16_t count)
 	out[4] = TXG_FRAME_VERSION;
 	out[5] = flags;
 	txg_st16(out + 6, count);
+}
+
+size_t txg_frame_header_cookie(uint8_t *out, uint8_t flags, uint16_t count, const uint8_t *cookie)
+{
+	txg_frame_header(out, (uint8_t)(flags | TXG_FRAME_F_COOKIE), count);
+	memcpy(out + TXG_FRAME_HDR_LEN, cookie, TXG_COOKIE_LEN);
+	return TXG_FRAME_HDR_COOKIE_LEN;
 }

@@ -21,7 +21,9 @@ int tg_frame_corrupt(uint8_t *buf, size_t *len, size_t cap, unsigned n, enum txg
 		buf[4] = tg_rng_below(r, 2) ? 0 : (uint8_t)tg_rng_range(r, 2, 255);
 		break;
 	case TXG_FE_FLAGS:
-		buf[5] |= (uint8_t)(1u << tg_rng_range(r, 2, 7)) | (uint8_t)(tg_rng_next(r) & 0xfc);
+		/* One of the bits still unknown (3..7) and any others, COOKIE (bit 2)
+		 * included: the unknown bit is judged first, so no cookie is needed. */
+		buf[5] |= (uint8_t)(1u << tg_rng_range(r, 3, 7)) | (uint8_t)(tg_rng_next(r) & 0xfc);
 		break;
 	case TXG_FE_COUNT:
 		txg_st16(buf + 6, tg_rng_below(r, 2) ? 0 : (uint16_t)tg_rng_range(r, 256, 65535));

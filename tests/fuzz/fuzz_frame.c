@@ -1,6 +1,7 @@
 /* libFuzzer target: txg_frame_parse and txg_record_view (dataplane/wire.h)
  * on arbitrary bytes. Checks: no out-of-bounds access (ASan), no UB
- * (UBSan), and an accepted frame's records tile the payload exactly. */
+ * (UBSan), and an accepted frame's records tile the payload exactly, after
+ * the 16-byte cookie when the COOKIE flag is set. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((unsigned)e >= TXG_FE_NUM)
 		__builtin_trap();
 	if (e == TXG_FE_OK) {
-		if (fv.count == 0 || fv.count > TXG_FRAME_MAX_RECS)
+		if (fv.count == 0 || fv.count > TXG_FRAME_MAX_RECS || (fv.flags & ~TXG_FRAME_F_KNOWN))
 			__builtin_trap();
-		const uint8_t *at = data + TXG_FRAME_HDR_LEN;
+		/* With COOKIE the cookie is bytes 8..24 and records start at 24. */
+		int ck = (fv.flags & TXG_FRAME_F_COOKIE) != 0;
+		if (fv.cookie != (ck ? data + TXG_FRAME_HDR_LEN : NULL))
+			__builtin_trap();
+		const uint8_t *at = data + (ck ? TXG_FRAME_HDR_COOKIE_LEN : TXG_FRAME_HDR_LEN);
 		for (unsigned i = 0; i < fv.count; i++) {
 			const struct txg_rec_view *r = &recs[i];
 			if (r->rec != at || r->body != at + 2 || r->body_len < TXG_BODY_MIN ||

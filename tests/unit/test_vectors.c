@@ -1,7 +1,8 @@
 /* Known-answer tests: every line of shared/spec/vectors.txt is checked
  * against the record codec (ledger/record.h), the block hashes
  * (ledger/block.h) and the frame codec (dataplane/wire.h). Also the error
- * cases of txg_frame_parse and the rule order of txg_check_static.
+ * cases of txg_frame_parse (with and without the COOKIE flag) and the rule
+ * order of txg_check_static.
  * Built twice: with TXG_VECTORS_LEDGER_ONLY it checks the ledger layer
  * alone (keys, records, tx ids, Merkle roots, blocks) and links nothing
  * of the data path. Usage: test_vectors PATH/vectors.txt */
@@ -444,7 +445,7 @@ static void test_frames(void)
 		static struct txg_rec_view rv[TXG_FRAME_MAX_RECS];
 		enum txg_frame_err e = txg_frame_parse(want, bl, &fv, rv);
 		CU_ASSERT_EQUAL(e, TXG_FE_OK);
-		int good = same && e == TXG_FE_OK && fv.count == cnt && fv.flags == flags;
+		int good = same && e == TXG_FE_OK && fv.count == cnt && fv.flags == flags && fv.cookie == NULL;
 		CU_ASSERT(good);
 		size_t roff = TXG_FRAME_HDR_LEN;
 		for (int k = 0; good && k < cnt; k++) {
@@ -546,15 +547,20 @@ static void test_frame_errors(void)
 	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_VERSION);
 	b[4] = 2;
 	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_VERSION);
-	/* flags: every bit but RECEIPT and ADMIT; those two are fine */
-	for (int bit = 2; bit < 8; bit++) {
+	/* flags: bits 3..7 alone or beside the known ones (COOKIE too); RECEIPT and ADMIT are fine */
+	for (int bit = 3; bit < 8; bit++) {
 		memcpy(b, good, len);
 		b[5] = (uint8_t)(1u << bit);
+		CU_ASSERT_EQUAL(parse(b, len), TXG_FE_FLAGS);
+		b[5] = (uint8_t)(1u << bit) | TXG_FRAME_F_KNOWN;
 		CU_ASSERT_EQUAL(parse(b, len), TXG_FE_FLAGS);
 	}
 	memcpy(b, good, len);
 	b[5] = TXG_FRAME_F_RECEIPT | TXG_FRAME_F_ADMIT;
 	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_OK);
+	/* COOKIE on a frame that has none: its first record's bytes are taken for the cookie */
+	b[5] = TXG_FRAME_F_COOKIE;
+	CU_ASSERT_NOT_EQUAL(parse(b, len), TXG_FE_OK);
 	/* count 0 and over 255 */
 	memcpy(b, good, len);
 	txg_st16(b + 6, 0);
@@ -619,6 +625,95 @@ static void test_frame_errors(void)
 	}
 	CU_ASSERT_STRING_EQUAL(txg_frame_err_name(TXG_FE_MAGIC), "frame_bad_magic");
 	CU_ASSERT_STRING_EQUAL(txg_frame_err_name(TXG_FE_NUM), "?");
+}
+
+/* ---- frames with the COOKIE flag (spec section 2) ---- */
+
+/* good (len bytes, n records) again with a cookie: header_cookie, then the
+ * same records; returns the new length. */
+static size_t with_cookie(uint8_t *out, const uint8_t *good, size_t len, uint8_t flags, uint16_t n, const uint8_t *ck)
+{
+	size_t off = txg_frame_header_cookie(out, flags, n, ck);
+	memcpy(out + off, good + TXG_FRAME_HDR_LEN, len - TXG_FRAME_HDR_LEN);
+	return off + len - TXG_FRAME_HDR_LEN;
+}
+
+static void test_frame_cookie(void)
+{
+	uint8_t good[4096], c[4096], b[4096], ck[TXG_COOKIE_LEN];
+	size_t glen = make_frame(good, 3);
+	for (unsigned i = 0; i < TXG_COOKIE_LEN; i++)
+		ck[i] = (uint8_t)(0xa0 + i);
+	size_t len = with_cookie(c, good, glen, TXG_FRAME_F_RECEIPT, 3, ck);
+	CU_ASSERT_EQUAL_FATAL(len, glen + TXG_COOKIE_LEN);
+	/* the header: magic, version, flags | COOKIE, count, then the cookie */
+	CU_ASSERT(memcmp(c, "TXI1", 4) == 0 && c[4] == 1 && c[5] == (TXG_FRAME_F_RECEIPT | TXG_FRAME_F_COOKIE) &&
+		  txg_ld16(c + 6) == 3 && memcmp(c + 8, ck, TXG_COOKIE_LEN) == 0);
+
+	struct txg_frame_view fv;
+	static struct txg_rec_view rv[TXG_FRAME_MAX_RECS], gv[TXG_FRAME_MAX_RECS];
+	CU_ASSERT_EQUAL_FATAL(txg_frame_parse(c, len, &fv, rv), TXG_FE_OK);
+	CU_ASSERT_EQUAL(fv.flags, TXG_FRAME_F_RECEIPT | TXG_FRAME_F_COOKIE);
+	CU_ASSERT_EQUAL(fv.count, 3);
+	CU_ASSERT_PTR_EQUAL(fv.cookie, c + TXG_FRAME_HDR_LEN);
+	CU_ASSERT_PTR_EQUAL(rv[0].rec, c + TXG_FRAME_HDR_COOKIE_LEN);
+	CU_ASSERT_EQUAL_FATAL(txg_frame_parse(good, glen, &fv, gv), TXG_FE_OK);
+	CU_ASSERT_PTR_NULL(fv.cookie);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT(rv[i].rec_len == gv[i].rec_len && rv[i].rec - c == gv[i].rec - good + (long)TXG_COOKIE_LEN);
+	/* every known flag at once; a cookie of any value (it is judged elsewhere) */
+	memcpy(b, c, len);
+	b[5] = TXG_FRAME_F_KNOWN;
+	memset(b + 8, 0, TXG_COOKIE_LEN);
+	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_OK);
+
+	/* short: under the header, then inside the cookie; from 24 on a record is missing: overrun */
+	for (size_t l = 0; l < TXG_FRAME_HDR_COOKIE_LEN; l++)
+		CU_ASSERT_EQUAL(parse(c, l), TXG_FE_SHORT);
+	for (size_t l = TXG_FRAME_HDR_COOKIE_LEN; l < len; l++)
+		CU_ASSERT_EQUAL(parse(c, l), TXG_FE_OVERRUN);
+	/* header fields are judged before the cookie's length, in offset order */
+	memcpy(b, c, len);
+	b[0] = 'X';
+	CU_ASSERT_EQUAL(parse(b, 12), TXG_FE_MAGIC);
+	memcpy(b, c, len);
+	b[4] = 2;
+	CU_ASSERT_EQUAL(parse(b, 12), TXG_FE_VERSION);
+	memcpy(b, c, len);
+	b[5] |= 0x08;
+	CU_ASSERT_EQUAL(parse(b, 12), TXG_FE_FLAGS);
+	memcpy(b, c, len);
+	txg_st16(b + 6, 0);
+	CU_ASSERT_EQUAL(parse(b, 12), TXG_FE_COUNT);
+	CU_ASSERT_EQUAL(parse(b, TXG_FRAME_HDR_COOKIE_LEN), TXG_FE_COUNT);
+	/* the records' own errors, behind a cookie */
+	memcpy(b, c, len);
+	txg_st16(b + TXG_FRAME_HDR_COOKIE_LEN, 55);
+	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_BODY_SHORT);
+	memcpy(b, c, len);
+	memset(b + len, 0, 16);
+	CU_ASSERT_EQUAL(parse(b, len + 1), TXG_FE_TRAILING);
+	CU_ASSERT_EQUAL(parse(b, len + 16), TXG_FE_TRAILING);
+	txg_st16(b + 6, 4);
+	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_OVERRUN);
+	txg_st16(b + 6, 2);
+	CU_ASSERT_EQUAL(parse(b, len), TXG_FE_TRAILING);
+	/* the cookie cleared from a cookie frame: 16 bytes no record can start with */
+	memcpy(b, c, len);
+	b[5] &= (uint8_t)~TXG_FRAME_F_COOKIE;
+	CU_ASSERT_NOT_EQUAL(parse(b, len), TXG_FE_OK);
+	/* 255 records behind a cookie is the most */
+	{
+		static uint8_t big[TXG_FRAME_HDR_COOKIE_LEN + 255 * (TXG_BODY_MIN + TXG_REC_OVERHEAD)];
+		txg_frame_header_cookie(big, TXG_FRAME_F_ADMIT, 255, ck);
+		for (int i = 0; i < 255; i++)
+			txg_st16(big + TXG_FRAME_HDR_COOKIE_LEN + (size_t)i * (TXG_BODY_MIN + TXG_REC_OVERHEAD), TXG_BODY_MIN);
+		CU_ASSERT_EQUAL(txg_frame_parse(big, sizeof big, &fv, rv), TXG_FE_OK);
+		CU_ASSERT_EQUAL(fv.count, 255);
+		CU_ASSERT_EQUAL(fv.flags, TXG_FRAME_F_ADMIT | TXG_FRAME_F_COOKIE);
+		CU_ASSERT_PTR_EQUAL(fv.cookie, big + TXG_FRAME_HDR_LEN);
+		CU_ASSERT_PTR_EQUAL(rv[254].rec, big + sizeof big - (TXG_BODY_MIN + TXG_REC_OVERHEAD));
+	}
 }
 
 /* ---- txg_record_view ---- */
@@ -742,6 +837,7 @@ int main(int argc, char **argv)
 	CU_pSuite e = CU_add_suite("codec", NULL, NULL);
 	if (!CU_add_test(s, "frame lines", test_frames) || !e ||
 	    !CU_add_test(e, "frame parse errors", test_frame_errors) ||
+	    !CU_add_test(e, "frames with a cookie", test_frame_cookie) ||
 	    !CU_add_test(e, "record view", test_record_view) ||
 	    !CU_add_test(e, "check_static order", test_check_static) ||
 	    !CU_add_test(e, "status names", test_status_names)) {
