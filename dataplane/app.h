@@ -38,6 +38,7 @@ struct txg_app {
 	uint64_t first_rx_ms;	   /* when the first packet was seen (10 ms resolution) */
 	uint64_t last_commit_ms;   /* when the committed count last grew */
 	uint64_t last_committed;   /* the committed count then */
+	uint64_t announced[2];	   /* gratuitous ARPs and unsolicited NAs sent at port start */
 };
 
 /* Totals over every stage; status[] is each record's final status so far
@@ -50,6 +51,7 @@ struct txg_totals {
 	uint64_t blocks, height, commits, commit_us_total, commit_us_max;
 	uint64_t dedupe_size, dedupe_expired, orderer_stalls;
 	uint64_t known_at_commit; /* refused at commit: the ledger already held the id (also in duplicate) */
+	uint64_t neigh[TXG_NC_NUM]; /* neighbour and echo answers */
 };
 
 /* Sum every stage's counters (relaxed reads; any thread). */

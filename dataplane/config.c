@@ -70,6 +70,10 @@ void txg_config_defaults(struct txg_config *c)
 	c->map_size_mb = 1024;
 	c->commit_group_max = 64;
 	c->sync_interval_ms = 1000;
+	c->neigh_rate = 1000;
+	c->neigh_burst = 64;
+	c->echo_rate = 200;
+	c->echo_burst = 32;
 	c->min_free_mb = 64;
 	c->dedupe_capacity = 1048576;
 	c->ring_size = 4096;
@@ -230,6 +234,14 @@ static int sec_net(struct ld *l, const char *sec, const char *key, const char *v
 		return addr_list(l, sec, key, v, AF_INET, &c->ipv4[0][0], 4, &c->n_ipv4);
 	if (!strcmp(key, "ipv6"))
 		return addr_list(l, sec, key, v, AF_INET6, &c->ipv6[0][0], 16, &c->n_ipv6);
+	if (!strcmp(key, "neigh_rate"))
+		return num32(l, sec, key, v, 0, 10000000, &c->neigh_rate);
+	if (!strcmp(key, "neigh_burst"))
+		return num32(l, sec, key, v, 0, 1000000, &c->neigh_burst);
+	if (!strcmp(key, "echo_rate"))
+		return num32(l, sec, key, v, 0, 10000000, &c->echo_rate);
+	if (!strcmp(key, "echo_burst"))
+		return num32(l, sec, key, v, 0, 1000000, &c->echo_burst);
 	return 1;
 }
 

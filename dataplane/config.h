@@ -55,6 +55,8 @@ struct txg_config {
 	uint8_t ipv4[TXG_MAX_ADDRS][4]; /* network order bytes; none = accept any */
 	unsigned n_ipv6;
 	uint8_t ipv6[TXG_MAX_ADDRS][16];
+	uint32_t neigh_rate, neigh_burst; /* ARP / NS answers per second and burst, per worker and port: 1000, 64 */
+	uint32_t echo_rate, echo_burst;	  /* ICMP / ICMPv6 echo answers likewise: 200, 32 */
 
 	/* [chain] */
 	uint32_t chain_id;   /* required */

@@ -283,6 +283,39 @@ static int setup_ledger(struct txg_app *a, const struct txg_store_opts *so, cons
 	return 0;
 }
 
+/* Neighbour and echo answers on config port i (started with ntxq TX
+ * queues): every worker with a TX queue of its own answers there, and main
+ * announces the addresses on the last queue. A port that reaches a network
+ * without any [net] address is unreachable: say so. */
+static void answer_on(struct txg_app *a, unsigned i, uint16_t ntxq)
+{
+	const struct txg_config *c = &a->cfg;
+	uint16_t port = a->port_ids[i];
+	struct rte_ether_addr mac;
+	if (rte_eth_macaddr_get(port, &mac) != 0)
+		memset(&mac, 0, sizeof(mac));
+	int live = txg_port_is_live(port);
+	if (live && c->n_ipv4 == 0 && c->n_ipv6 == 0)
+		fprintf(stderr, "txgate: warning: %s: [%s] is a live port but [net] lists no ipv4 or ipv6 address: "
+				"ARP and Neighbour Discovery are not answered, so no client can reach it\n",
+			c->path, c->ports[i].name);
+	for (unsigned w = 0; w < a->n_workers; w++) {
+		struct txg_worker_params wp;
+		txg_params_worker(c, w, a->port_ids, &wp);
+		a->workers[w].tx_pool = a->mbuf_pool;
+		if (w < ntxq)
+			txg_worker_answer_on(&a->workers[w], &wp, port, mac.addr_bytes, (uint16_t)w, rte_get_tsc_cycles());
+	}
+	if (live && ntxq > a->n_workers && a->n_workers > 0) {
+		struct txg_neigh_cfg nc;
+		txg_neigh_cfg_init(&nc, &a->workers[0].filter, mac.addr_bytes);
+		txg_port_announce(port, a->n_workers, &nc, a->mbuf_pool, &a->announced[0], &a->announced[1]);
+	}
+	if (ntxq < a->n_workers && (c->n_ipv4 || c->n_ipv6))
+		fprintf(stderr, "txgate: [%s]: %u TX queues for %u workers: workers %u.. do not answer ARP/ND/echo there\n",
+			c->ports[i].name, ntxq, a->n_workers, ntxq);
+}
+
 static int setup(struct txg_app *a, char *err, size_t errlen)
 {
 	struct txg_config *c = &a->cfg;
@@ -373,9 +406,13 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 				err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_ports; i++) {
-		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, err, errlen) != 0)
+		uint16_t ntxq = 0;
+		/* A TX queue per worker (its answers) and one for main (announcements). */
+		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, (uint16_t)(a->n_workers + 1), &ntxq, err,
+				   errlen) != 0)
 			return -1;
 		a->n_ports_started = i + 1;
+		answer_on(a, i, ntxq);
 	}
 	return 0;
 }

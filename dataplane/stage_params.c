@@ -19,6 +19,10 @@ void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *
 	p->burst = c->burst;
 	p->idle_spins = c->idle_spins;
 	p->idle_sleep_us = c->idle_sleep_us;
+	p->neigh_rate = c->neigh_rate;
+	p->neigh_burst = c->neigh_burst;
+	p->echo_rate = c->echo_rate;
+	p->echo_burst = c->echo_burst;
 }
 
 void txg_params_orderer(const struct txg_config *c, struct txg_orderer_params *p)

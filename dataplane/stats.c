@@ -46,7 +46,11 @@ void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 			t->frame[k] += TXG_STAT_GET(s->frame[k]);
 		for (unsigned k = 0; k < TXG_ST_COUNT; k++)
 			t->status[k] += __atomic_load_n(&s->status[k], __ATOMIC_ACQUIRE);
+		for (unsigned k = 0; k < TXG_NC_NUM; k++)
+			t->neigh[k] += TXG_STAT_GET(s->neigh[k]);
 	}
+	t->neigh[TXG_NC_GARP_SENT] += a->announced[0];
+	t->neigh[TXG_NC_UNSOL_NA_SENT] += a->announced[1];
 	/* status[ACCEPTED] so far counts every record a worker queued: what is
 	 * left after the orderer's refusals, the ledger's refusals and the
 	 * commits is still on its way. */
@@ -91,7 +95,10 @@ void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t a
 			" known_at_commit=%" PRIu64 "\n",
 		t->height, t->blocks, t->commits, t->commits ? t->commit_us_total / t->commits : 0, t->commit_us_max,
 		t->dedupe_size, t->dedupe_expired, t->known_at_commit);
-	fprintf(stderr, "  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
+	fprintf(stderr, " ");
+	for (unsigned k = 0; k < TXG_NC_NUM; k++)
+		fprintf(stderr, " %s=%" PRIu64, txg_neigh_ctr_name(k), t->neigh[k]);
+	fprintf(stderr, "\n  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
 		t->status[TXG_ST_COMMITTED] * 1000u / (active_ms ? active_ms : 1));
 }
 
@@ -119,6 +126,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "commits", t.commits);
 	rte_tel_data_add_dict_u64(d, "dedupe_size", t.dedupe_size);
 	rte_tel_data_add_dict_u64(d, "known_at_commit", t.known_at_commit);
+	for (unsigned k = 0; k < TXG_NC_NUM; k++)
+		rte_tel_data_add_dict_u64(d, txg_neigh_ctr_name(k), t.neigh[k]);
 	return 0;
 }
 

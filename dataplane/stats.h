@@ -8,6 +8,7 @@
 
 #include <rte_common.h>
 
+#include "neigh.h"
 #include "pkt.h"
 #include "wire.h"
 
@@ -19,6 +20,7 @@ struct txg_worker_stats {
 	uint64_t frame[TXG_FE_NUM];	/* frame drops by reason ([0] = good frames) */
 	uint64_t records;		/* records in good frames */
 	uint64_t status[TXG_ST_COUNT];	/* records judged here, by status; [ACCEPTED] = queued */
+	uint64_t neigh[TXG_NC_NUM];	/* neighbour and echo answers (dataplane/neigh.h) */
 	uint64_t polls, idle_sleeps;
 } __rte_cache_aligned;
 

@@ -61,7 +61,9 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 	w->vitems = rte_zmalloc_socket("vitems", sizeof(*w->vitems) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->vok = rte_zmalloc_socket("vok", w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->objs = rte_zmalloc_socket("objs", sizeof(void *) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
-	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs) {
+	w->ports = rte_zmalloc_socket("wports", sizeof(*w->ports) * RTE_MAX_ETHPORTS, RTE_CACHE_LINE_SIZE, sock);
+	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs ||
+	    !w->ports) {
 		snprintf(err, errlen, "worker %u: out of memory for scratch", id);
 		txg_worker_fini(w);
 		return -1;
@@ -72,6 +74,7 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 void txg_worker_fini(struct txg_worker *w)
 {
 	rte_free(w->cands);
+	rte_free(w->ports);
 	rte_free(w->mbufs);
 	rte_free(w->pinfo);
 	rte_free(w->recs);
@@ -197,6 +200,69 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		rte_mempool_put_bulk(w->txn_pool, &w->objs[sent], got - sent);
 }
 
+void txg_worker_answer_on(struct txg_worker *w, const struct txg_worker_params *p, uint16_t port, const uint8_t mac[6],
+			  uint16_t txq, uint64_t now)
+{
+	struct txg_worker_port *wp = &w->ports[port];
+	txg_neigh_cfg_init(&wp->cfg, &p->filter, mac);
+	uint64_t hz = rte_get_tsc_hz();
+	txg_neigh_bucket_init(&wp->lim.resolve, p->neigh_rate, p->neigh_burst, hz, now);
+	txg_neigh_bucket_init(&wp->lim.echo, p->echo_rate, p->echo_burst, hz, now);
+	wp->txq = txq;
+	wp->active = wp->cfg.n_ipv4 || wp->cfg.n_ipv6;
+}
+
+/* A packet the UDP path did not take (not IP, or not UDP): answer it if it
+ * is an ARP request, a Neighbour Solicitation or an echo request for one
+ * of our addresses (rate-limited per port). 1 if it was one of those
+ * (answered, limited or malformed, and counted), 0 if not. */
+static int neigh_answer(struct txg_worker *w, struct rte_mbuf *m, uint16_t port)
+{
+	struct txg_worker_port *wp = &w->ports[port];
+	if (!wp->active)
+		return 0;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct txg_neigh_req r;
+	enum txg_neigh_kind k = txg_neigh_classify(p, m->data_len, &wp->cfg, &r);
+	uint64_t *ctr = w->stats.neigh;
+	if (k == TXG_NEIGH_NONE)
+		return 0;
+	if (k == TXG_NEIGH_BAD) {
+		TXG_STAT_INC(ctr[TXG_NC_NEIGH_BAD], 1);
+		return 1;
+	}
+	if (!txg_neigh_allow(&wp->lim, k, rte_get_tsc_cycles())) {
+		int resolve = k == TXG_NEIGH_ARP || k == TXG_NEIGH_NS;
+		TXG_STAT_INC(ctr[resolve ? TXG_NC_NEIGH_LIMITED : TXG_NC_ECHO_LIMITED], 1);
+		return 1;
+	}
+	struct rte_mbuf *o = w->n_tx < TXG_WORKER_TX_MAX ? rte_pktmbuf_alloc(w->tx_pool) : NULL;
+	uint8_t *out = o && r.reply_len <= rte_pktmbuf_tailroom(o) ? (uint8_t *)rte_pktmbuf_append(o, (uint16_t)r.reply_len)
+							     : NULL;
+	if (!out || txg_neigh_build_reply(out, r.reply_len, p, m->data_len, &r, &wp->cfg) == 0) {
+		rte_pktmbuf_free(o);
+		TXG_STAT_INC(ctr[TXG_NC_TX_FAIL], 1);
+		return 1;
+	}
+	w->tx_ctr[w->n_tx] = (uint8_t)txg_neigh_reply_ctr(k);
+	w->tx[w->n_tx++] = o;
+	return 1;
+}
+
+/* Send the replies gathered in a burst on port: one TX burst; what does
+ * not fit the queue is dropped and counted. */
+static void flush_tx(struct txg_worker *w, uint16_t port)
+{
+	uint16_t sent = rte_eth_tx_burst(port, w->ports[port].txq, w->tx, w->n_tx);
+	for (uint16_t i = 0; i < sent; i++)
+		TXG_STAT_INC(w->stats.neigh[w->tx_ctr[i]], 1);
+	if (sent < w->n_tx) {
+		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
+		TXG_STAT_INC(w->stats.neigh[TXG_NC_TX_FAIL], w->n_tx - sent);
+	}
+	w->n_tx = 0;
+}
+
 void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint64_t now_ms)
 {
 	struct txg_worker_stats *st = &w->stats;
@@ -213,6 +279,8 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 		struct txg_pkt_info *pi = &w->pinfo[i];
 		enum txg_pkt_err pe = txg_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->ol_flags,
 						    &w->filter, pi);
+		if (unlikely(pe == TXG_PKT_NOT_IP || pe == TXG_PKT_NOT_UDP) && neigh_answer(w, m, port))
+			continue;
 		TXG_STAT_INC(st->pkt[pe], 1);
 		if (pe != TXG_PKT_OK)
 			continue;
@@ -247,6 +315,8 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	}
 	if (nc)
 		judge_cands(w, nc);
+	if (w->n_tx)
+		flush_tx(w, port);
 	TXG_STAT_INC(st->rx_packets, n);
 	TXG_STAT_INC(st->rx_bytes, bytes);
 	rte_pktmbuf_free_bulk(pkts, n);

@@ -16,6 +16,7 @@
 #include "bounds.h"
 #include "dedupe.h"
 #include "members.h"
+#include "neigh.h"
 #include "pkt.h"
 #include "stats.h"
 #include "verify.h"
@@ -33,7 +34,20 @@ struct txg_worker_params {
 	uint64_t max_ttl_ms;
 	uint16_t burst;
 	uint32_t idle_spins, idle_sleep_us;
+	uint32_t neigh_rate, neigh_burst; /* ARP / NS answers, per port */
+	uint32_t echo_rate, echo_burst;	  /* echo answers, per port */
 };
+
+/* A worker's side of one port for neighbour and echo answers. */
+struct txg_worker_port {
+	struct txg_neigh_cfg cfg;     /* the port's MAC and our addresses */
+	struct txg_neigh_limiter lim; /* this worker's buckets on this port */
+	uint16_t txq;		      /* this worker's TX queue on the port */
+	uint8_t active;		      /* answers on: addresses known, a TX queue of its own */
+};
+
+/* Replies to send at the end of a burst. */
+#define TXG_WORKER_TX_MAX 64u
 
 struct txg_worker {
 	struct txg_worker_stats stats; /* first: its own cache lines */
@@ -48,6 +62,11 @@ struct txg_worker {
 	struct txg_dedupe *dedupe;
 	struct rte_rcu_qsbr *qsbr;
 	struct txg_pkt_filter filter;
+	struct rte_mempool *tx_pool;	/* mbufs for replies */
+	struct txg_worker_port *ports; /* [RTE_MAX_ETHPORTS], by DPDK port id */
+	uint16_t n_tx;
+	struct rte_mbuf *tx[TXG_WORKER_TX_MAX];
+	uint8_t tx_ctr[TXG_WORKER_TX_MAX]; /* the counter of each reply */
 	uint32_t chain_id;
 	uint64_t max_ttl_ms;
 	uint16_t burst;
@@ -71,6 +90,12 @@ struct txg_worker {
 /* Set up worker number id (also its RCU thread id) from p and allocate its
  * scratch. The caller sets ring, txn_pool, members, dedupe, qsbr and stop.
  * 0, or -1 with err. */
+/* Turn on neighbour and echo answers on DPDK port `port` (MAC mac, TX
+ * queue txq owned by this worker) for the addresses of p's filter; the
+ * buckets start full at TSC time now. Call before the worker runs. */
+void txg_worker_answer_on(struct txg_worker *w, const struct txg_worker_params *p, uint16_t port, const uint8_t mac[6],
+			  uint16_t txq, uint64_t now);
+
 int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, unsigned id, char *err, size_t errlen);
 /* Release the scratch. */
 void txg_worker_fini(struct txg_worker *w);
