@@ -8,6 +8,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "committer.h"
+#include "cookie.h"
 #include "config.h"
 #include "dedupe.h"
 #include "members.h"
@@ -39,6 +40,11 @@ struct txg_app {
 	uint64_t last_commit_ms;   /* when the committed count last grew */
 	uint64_t last_committed;   /* the committed count then */
 	uint64_t announced[2];	   /* gratuitous ARPs and unsolicited NAs sent at port start */
+	struct txg_cookie_state cookies;	     /* rotated by main, read by workers and the committer */
+	uint8_t port_mac[RTE_MAX_ETHPORTS][6];   /* each port's MAC */
+	uint16_t committer_txq[RTE_MAX_ETHPORTS]; /* the committer's TX queue per port, UINT16_MAX none */
+	uint16_t orderer_txq[RTE_MAX_ETHPORTS];	  /* the orderer's likewise */
+	struct txg_outbox *orderer_outbox;
 };
 
 /* Totals over every stage; status[] is each record's final status so far
@@ -52,6 +58,8 @@ struct txg_totals {
 	uint64_t dedupe_size, dedupe_expired, orderer_stalls;
 	uint64_t known_at_commit; /* refused at commit: the ledger already held the id (also in duplicate) */
 	uint64_t neigh[TXG_NC_NUM]; /* neighbour and echo answers */
+	uint64_t receipts[3];	    /* receipt datagrams sent, entries, dropped (workers and committer) */
+	uint64_t cookie[2];	    /* frames with a cookie: not valid, valid */
 };
 
 /* Sum every stage's counters (relaxed reads; any thread). */

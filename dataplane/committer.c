@@ -99,6 +99,15 @@ static int commit_group(struct txg_committer *c, unsigned n)
 			t->index = b->sealed[j].index;
 			if (b->sealed[j].known)
 				known(c, t, &b->sealed[j]);
+			if (t->frame_flags & TXG_FRAME_F_RECEIPT) {
+				struct txg_receipt_entry e = {
+					.status = b->sealed[j].known ? TXG_ST_DUPLICATE : TXG_ST_COMMITTED,
+					.height = t->height,
+					.index = t->index,
+				};
+				memcpy(e.tx_id, t->tx_id, TXG_ID_LEN);
+				txg_outbox_add(&c->outbox, &t->to, &e);
+			}
 		}
 		txs += c->sb[i].kept;
 		if (c->sb[i].height) {
@@ -107,6 +116,10 @@ static int commit_group(struct txg_committer *c, unsigned n)
 		}
 	}
 	locate(c, n);
+	txg_outbox_flush(&c->outbox);
+	TXG_STAT_SET(c->stats.receipts[0], c->outbox.stats.datagrams);
+	TXG_STAT_SET(c->stats.receipts[1], c->outbox.stats.entries);
+	TXG_STAT_SET(c->stats.receipts[2], c->outbox.stats.dropped);
 	TXG_STAT_INC(c->stats.commit_us_total, us);
 	if (us > c->stats.commit_us_max)
 		TXG_STAT_SET(c->stats.commit_us_max, us);
@@ -164,11 +177,28 @@ static void *committer_main(void *arg)
 	return NULL;
 }
 
+void txg_committer_set_replies(struct txg_committer *c, struct rte_mempool *pool, const struct txg_cookie_state *cookies)
+{
+	txg_outbox_init(&c->outbox, pool, cookies, (const uint8_t(*)[6])c->port_mac, c->port_txq);
+}
+
+void txg_committer_port(struct txg_committer *c, uint16_t port, const uint8_t mac[6], uint16_t txq)
+{
+	memcpy(c->port_mac[port], mac, 6);
+	c->port_txq[port] = txq;
+}
+
 int txg_committer_start(struct txg_committer *c, const struct txg_committer_params *p, struct txg_store *store,
 			const struct txg_orderer *o, struct rte_mempool *txn_pool, struct txg_dedupe *d,
 			struct rte_rcu_qsbr *q, unsigned rcu_id, char *err, size_t errlen)
 {
+	uint8_t(*mac)[6] = c->port_mac;
+	uint16_t *txq = c->port_txq;
+	struct txg_outbox ob = c->outbox;
 	memset(c, 0, sizeof(*c));
+	c->port_mac = mac;
+	c->port_txq = txq;
+	c->outbox = ob;
 	c->in = o->to_commit;
 	c->free_blocks = o->free_blocks;
 	c->txn_pool = txn_pool;

@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "dedupe.h"
+#include "outbox.h"
 #include "orderer.h"
 #include "stats.h"
 #include "store.h"
@@ -45,6 +46,9 @@ struct txg_committer {
 	uint32_t group_max;
 	uint32_t sync_interval_ms;
 	uint64_t warn_free_bytes;
+	struct txg_outbox outbox;  /* committed (and known-duplicate) receipts */
+	uint8_t (*port_mac)[6];	   /* [RTE_MAX_ETHPORTS] */
+	uint16_t *port_txq;	   /* [RTE_MAX_ETHPORTS]: its TX queue, UINT16_MAX none */
 	struct txg_seal_block *sb; /* [group_max] */
 	struct txg_block **blocks; /* [group_max] */
 	volatile int stop;	   /* set after the orderer returned: finish the ring, then exit */
@@ -60,6 +64,12 @@ struct txg_committer {
 int txg_committer_start(struct txg_committer *c, const struct txg_committer_params *p, struct txg_store *store,
 			const struct txg_orderer *o, struct rte_mempool *txn_pool, struct txg_dedupe *d,
 			struct rte_rcu_qsbr *q, unsigned rcu_id, char *err, size_t errlen);
+/* Before start: send receipts with mbufs from pool, cookies from cookies
+ * (may be NULL), on TX queue txq of each port set with txg_committer_port. */
+void txg_committer_set_replies(struct txg_committer *c, struct rte_mempool *pool, const struct txg_cookie_state *cookies);
+/* Before start: port `port` has MAC mac and this committer's TX queue txq. */
+void txg_committer_port(struct txg_committer *c, uint16_t port, const uint8_t mac[6], uint16_t txq);
+
 /* Ask it to commit what is queued and exit; waits for it. 0, or -1 if a commit failed. */
 int txg_committer_stop(struct txg_committer *c);
 

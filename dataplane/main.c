@@ -306,6 +306,15 @@ static void answer_on(struct txg_app *a, unsigned i, uint16_t ntxq)
 		if (w < ntxq)
 			txg_worker_answer_on(&a->workers[w], &wp, port, mac.addr_bytes, (uint16_t)w, rte_get_tsc_cycles());
 	}
+	memcpy(a->port_mac[port], mac.addr_bytes, 6);
+	if (ntxq > a->n_workers + 1u)
+		a->orderer_txq[port] = (uint16_t)(a->n_workers + 1);
+	if (ntxq > a->n_workers)
+		a->committer_txq[port] = (uint16_t)a->n_workers;
+	else if (c->n_ipv4 || c->n_ipv6)
+		fprintf(stderr, "txgate: [%s]: no TX queue left for committed receipts (%u queues for %u workers; "
+				"with net_tap, give the port one more RX queue and poll it)\n",
+			c->ports[i].name, ntxq, a->n_workers);
 	if (live && ntxq > a->n_workers && a->n_workers > 0) {
 		struct txg_neigh_cfg nc;
 		txg_neigh_cfg_init(&nc, &a->workers[0].filter, mac.addr_bytes);
@@ -400,20 +409,38 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 		a->orderer->in[i] = w->ring;
 	}
 	a->orderer->n_in = a->n_workers;
-	struct txg_committer_params cp;
-	txg_params_committer(c, &cp);
-	if (txg_committer_start(&a->committer, &cp, a->store, a->orderer, a->txn_pool, a->dedupe, a->qsbr, a->n_workers,
-				err, errlen) != 0)
+	/* Replies: receipts carry cookies; the committer's tables first. */
+	txg_cookie_init(&a->cookies, txg_now_ms());
+	a->committer.port_mac = a->port_mac;
+	a->committer.port_txq = a->committer_txq;
+	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+		a->committer_txq[i] = a->orderer_txq[i] = UINT16_MAX;
+	a->orderer_outbox = rte_zmalloc("txg_ord_outbox", sizeof(*a->orderer_outbox), RTE_CACHE_LINE_SIZE);
+	if (!a->orderer_outbox) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	txg_outbox_init(a->orderer_outbox, a->mbuf_pool, &a->cookies, (const uint8_t(*)[6])a->port_mac, a->orderer_txq);
+	a->orderer->outbox = a->orderer_outbox;
+	txg_committer_set_replies(&a->committer, a->mbuf_pool, &a->cookies);
+	for (unsigned w = 0; w < a->n_workers; w++)
+		txg_worker_set_replies(&a->workers[w], a->mbuf_pool, &a->cookies);
 	for (unsigned i = 0; i < c->n_ports; i++) {
 		uint16_t ntxq = 0;
-		/* A TX queue per worker (its answers) and one for main (announcements). */
-		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, (uint16_t)(a->n_workers + 1), &ntxq, err,
+		/* A TX queue per worker (its answers), one for main and the
+		 * committer (announcements at start, then committed receipts) and
+		 * one for the orderer (receipts of its refusals). */
+		if (txg_port_start(a->port_ids[i], &c->ports[i], a->mbuf_pool, (uint16_t)(a->n_workers + 2), &ntxq, err,
 				   errlen) != 0)
 			return -1;
 		a->n_ports_started = i + 1;
 		answer_on(a, i, ntxq);
 	}
+	struct txg_committer_params cp;
+	txg_params_committer(c, &cp);
+	if (txg_committer_start(&a->committer, &cp, a->store, a->orderer, a->txn_pool, a->dedupe, a->qsbr, a->n_workers,
+				err, errlen) != 0)
+		return -1;
 	return 0;
 }
 
@@ -433,6 +460,7 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	while (!got_signal) {
 		sleep_ms(TXG_CLOCK_TICK_MS);
 		int64_t step_ms = txg_clock_tick();
+		txg_cookie_rotate(&a->cookies, txg_now_ms());
 		if (step_ms)
 			fprintf(stderr, "txgate: wall clock stepped %+" PRId64 " ms%s\n", step_ms,
 				step_ms < 0 ? "; txgate time holds until the wall clock catches up" : "");

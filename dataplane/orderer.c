@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
@@ -117,9 +118,21 @@ static void cut(struct txg_orderer *o, uint64_t now_ms)
 	TXG_STAT_INC(o->stats.ordered, b->n);
 }
 
+/* A transaction refused at ordering; its receipt (if the frame asked for
+ * one) says why, and a duplicate of a committed one where the original is. */
 static void refuse(struct txg_orderer *o, struct txg_txn *t, unsigned st)
 {
 	TXG_STAT_INC(o->stats.status[st], 1);
+	if (o->outbox && (t->frame_flags & TXG_FRAME_F_RECEIPT)) {
+		struct txg_receipt_entry e = {.status = (uint8_t)st};
+		memcpy(e.tx_id, t->tx_id, TXG_ID_LEN);
+		int32_t pos = st == TXG_ST_DUPLICATE ? rte_hash_lookup(o->dedupe->h, t->tx_id) : -1;
+		if (pos >= 0) {
+			e.height = __atomic_load_n(&o->dedupe->slots[pos].height, __ATOMIC_ACQUIRE);
+			e.index = e.height ? o->dedupe->slots[pos].index : 0;
+		}
+		txg_outbox_add(o->outbox, &t->to, &e);
+	}
 	rte_mempool_put(o->txn_pool, t);
 }
 
@@ -174,6 +187,12 @@ unsigned txg_orderer_poll(struct txg_orderer *o, uint64_t now_ms, int final)
 	}
 	if (got)
 		TXG_STAT_INC(o->stats.received, got);
+	if (o->outbox && (o->outbox->n_open || o->outbox->n_tx)) {
+		txg_outbox_flush(o->outbox);
+		TXG_STAT_SET(o->stats.receipts[0], o->outbox->stats.datagrams);
+		TXG_STAT_SET(o->stats.receipts[1], o->outbox->stats.entries);
+		TXG_STAT_SET(o->stats.receipts[2], o->outbox->stats.dropped);
+	}
 	TXG_STAT_SET(o->stats.dedupe_size, o->dedupe->size);
 	if (o->cur && o->cur->n && (final || rte_get_tsc_cycles() - o->cur_first_tsc >= o->max_wait_tsc))
 		cut(o, now_ms);

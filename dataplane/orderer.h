@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "dedupe.h"
+#include "outbox.h"
 #include "stats.h"
 #include "store.h"
 #include "bounds.h"
@@ -47,6 +48,7 @@ struct txg_orderer {
 	struct rte_ring *free_blocks; /* empty block buffers, back from the committer */
 	struct rte_mempool *txn_pool;
 	struct txg_dedupe *dedupe;
+	struct txg_outbox *outbox; /* receipts of refusals at ordering; NULL: none */
 	uint32_t max_txs, max_bytes;
 	uint64_t max_ttl_ms;
 	uint64_t max_wait_tsc;

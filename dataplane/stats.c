@@ -33,6 +33,8 @@ void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 		t->dedupe_size = TXG_STAT_GET(o->dedupe_size);
 		t->dedupe_expired = TXG_STAT_GET(o->dedupe_expired);
 		t->orderer_stalls = TXG_STAT_GET(o->stall_polls);
+		for (unsigned k = 0; k < 3; k++)
+			t->receipts[k] += TXG_STAT_GET(o->receipts[k]);
 	}
 	for (unsigned i = 0; i < a->n_workers; i++) {
 		const struct txg_worker_stats *s = &a->workers[i].stats;
@@ -48,7 +50,13 @@ void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 			t->status[k] += __atomic_load_n(&s->status[k], __ATOMIC_ACQUIRE);
 		for (unsigned k = 0; k < TXG_NC_NUM; k++)
 			t->neigh[k] += TXG_STAT_GET(s->neigh[k]);
+		for (unsigned k = 0; k < 3; k++)
+			t->receipts[k] += TXG_STAT_GET(s->receipts[k]);
+		for (unsigned k = 0; k < 2; k++)
+			t->cookie[k] += TXG_STAT_GET(s->cookie[k]);
 	}
+	for (unsigned k = 0; k < 3; k++)
+		t->receipts[k] += TXG_STAT_GET(c->receipts[k]);
 	t->neigh[TXG_NC_GARP_SENT] += a->announced[0];
 	t->neigh[TXG_NC_UNSOL_NA_SENT] += a->announced[1];
 	/* status[ACCEPTED] so far counts every record a worker queued: what is
@@ -98,6 +106,9 @@ void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t a
 	fprintf(stderr, " ");
 	for (unsigned k = 0; k < TXG_NC_NUM; k++)
 		fprintf(stderr, " %s=%" PRIu64, txg_neigh_ctr_name(k), t->neigh[k]);
+	fprintf(stderr, "\n  receipts_sent=%" PRIu64 " receipt_entries=%" PRIu64 " receipts_dropped=%" PRIu64
+			" frames_cookie_valid=%" PRIu64 " frames_cookie_invalid=%" PRIu64,
+		t->receipts[0], t->receipts[1], t->receipts[2], t->cookie[1], t->cookie[0]);
 	fprintf(stderr, "\n  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
 		t->status[TXG_ST_COMMITTED] * 1000u / (active_ms ? active_ms : 1));
 }
@@ -128,6 +139,11 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "known_at_commit", t.known_at_commit);
 	for (unsigned k = 0; k < TXG_NC_NUM; k++)
 		rte_tel_data_add_dict_u64(d, txg_neigh_ctr_name(k), t.neigh[k]);
+	rte_tel_data_add_dict_u64(d, "receipts_sent", t.receipts[0]);
+	rte_tel_data_add_dict_u64(d, "receipt_entries", t.receipts[1]);
+	rte_tel_data_add_dict_u64(d, "receipts_dropped", t.receipts[2]);
+	rte_tel_data_add_dict_u64(d, "frames_cookie_valid", t.cookie[1]);
+	rte_tel_data_add_dict_u64(d, "frames_cookie_invalid", t.cookie[0]);
 	return 0;
 }
 

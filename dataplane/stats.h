@@ -21,6 +21,8 @@ struct txg_worker_stats {
 	uint64_t records;		/* records in good frames */
 	uint64_t status[TXG_ST_COUNT];	/* records judged here, by status; [ACCEPTED] = queued */
 	uint64_t neigh[TXG_NC_NUM];	/* neighbour and echo answers (dataplane/neigh.h) */
+	uint64_t receipts[3];		/* receipt datagrams sent, entries in them, datagrams dropped */
+	uint64_t cookie[2];		/* frames with a cookie: [0] not valid (treated as none), [1] valid */
 	uint64_t polls, idle_sleeps;
 } __rte_cache_aligned;
 
@@ -32,6 +34,7 @@ struct txg_orderer_stats {
 	uint64_t dedupe_expired;	/* ids forgotten after expiry */
 	uint64_t dedupe_size;		/* ids held now */
 	uint64_t stall_polls;		/* waits for a free block buffer (ledger behind) */
+	uint64_t receipts[3];		/* receipts of refusals: datagrams sent, entries, dropped */
 } __rte_cache_aligned;
 
 struct txg_committer_stats {
@@ -41,6 +44,7 @@ struct txg_committer_stats {
 	uint64_t height;	/* ledger height (the head's at start) */
 	uint64_t known;		/* records left out at commit: the ledger already held their tx_id */
 	uint64_t syncs;		/* periodic flushes of a nosync ledger */
+	uint64_t receipts[3];	/* committed receipts: datagrams sent, entries, datagrams dropped */
 	uint64_t commit_us_total; /* time spent in commits */
 	uint64_t commit_us_max;
 } __rte_cache_aligned;

@@ -10,6 +10,7 @@
 
 #include <rte_common.h>
 
+#include "outbox.h"
 #include "wire.h"
 
 /* Largest record a slot holds: a single-segment mbuf's UDP payload. */
@@ -21,11 +22,8 @@ struct txg_txn {
 	uint64_t height;    /* set by the committer once the ledger sealed its block */
 	uint32_t index;	    /* likewise */
 	uint16_t rec_len;   /* bytes in rec: body_len field, body, signature */
-	uint16_t rx_port;   /* DPDK port it arrived on */
-	uint16_t sport;	    /* source UDP port, host order (for receipts) */
-	uint8_t af;	    /* 4 or 6 */
 	uint8_t frame_flags; /* the frame's RECEIPT/ADMIT flags */
-	uint8_t src[16];    /* source address (IPv4 in the first 4 bytes) */
+	struct txg_reply_addr to; /* where its receipts go */
 	uint8_t rec[TXG_TXN_REC_MAX];
 } __rte_cache_aligned;
 

@@ -30,6 +30,8 @@ struct txg_cand {
 	uint16_t pkt;	/* index into pinfo */
 	uint8_t frame_flags;
 	uint8_t status; /* TXG_ST_ACCEPTED while still in the running */
+	uint8_t has_id; /* tx_id computed */
+	int32_t dpos;	/* duplicate: its slot in the dedupe window */
 	uint8_t tx_id[TXG_ID_LEN];
 };
 
@@ -62,19 +64,33 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 	w->vok = rte_zmalloc_socket("vok", w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->objs = rte_zmalloc_socket("objs", sizeof(void *) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->ports = rte_zmalloc_socket("wports", sizeof(*w->ports) * RTE_MAX_ETHPORTS, RTE_CACHE_LINE_SIZE, sock);
+	w->port_mac = rte_zmalloc_socket("wmac", 6 * RTE_MAX_ETHPORTS, 0, sock);
+	w->port_txq = rte_malloc_socket("wtxq", sizeof(uint16_t) * RTE_MAX_ETHPORTS, 0, sock);
 	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs ||
-	    !w->ports) {
+	    !w->ports || !w->port_mac || !w->port_txq) {
 		snprintf(err, errlen, "worker %u: out of memory for scratch", id);
 		txg_worker_fini(w);
 		return -1;
 	}
+	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+		w->port_txq[i] = UINT16_MAX; /* no TX queue until txg_worker_answer_on */
+	txg_outbox_init(&w->outbox, NULL, NULL, (const uint8_t(*)[6])w->port_mac, w->port_txq);
 	return 0;
+}
+
+void txg_worker_set_replies(struct txg_worker *w, struct rte_mempool *pool, const struct txg_cookie_state *cookies)
+{
+	w->tx_pool = pool;
+	w->cookies = cookies;
+	txg_outbox_init(&w->outbox, pool, cookies, (const uint8_t(*)[6])w->port_mac, w->port_txq);
 }
 
 void txg_worker_fini(struct txg_worker *w)
 {
 	rte_free(w->cands);
 	rte_free(w->ports);
+	rte_free(w->port_mac);
+	rte_free(w->port_txq);
 	rte_free(w->mbufs);
 	rte_free(w->pinfo);
 	rte_free(w->recs);
@@ -96,6 +112,52 @@ static inline void judge(struct txg_worker *w, struct txg_cand *c, unsigned st)
 {
 	c->status = (uint8_t)st;
 	TXG_STAT_INC(w->stats.status[st], 1);
+}
+
+/* Where the receipts of packet i of the burst go (its frame's source). */
+static void reply_addr(const struct txg_worker *w, uint16_t i, struct txg_reply_addr *to)
+{
+	const struct txg_pkt_info *pi = &w->pinfo[i];
+	to->port = w->cur_port;
+	to->vlan = pi->vlan;
+	to->af = pi->af;
+	memcpy(to->peer_mac, rte_pktmbuf_mtod(w->mbufs_cur[i], const uint8_t *) + 6, 6);
+	memcpy(to->peer, pi->src, 16);
+	memcpy(to->local, pi->dst, 16);
+	to->peer_port = pi->sport;
+	to->local_port = pi->dport;
+}
+
+/* Queue the receipt entry of a record judged here (spec section 4):
+ * rejections at once, accepted only for ADMIT frames; a duplicate of a
+ * committed transaction carries its location. */
+static void receipt(struct txg_worker *w, uint16_t pkt, const uint8_t *id, unsigned st, int32_t dpos)
+{
+	struct txg_receipt_entry e = {.status = (uint8_t)st};
+	memcpy(e.tx_id, id, TXG_ID_LEN);
+	if (st == TXG_ST_DUPLICATE && dpos >= 0) {
+		const struct txg_dedupe_slot *s = &w->dedupe->slots[dpos];
+		e.height = __atomic_load_n(&s->height, __ATOMIC_ACQUIRE);
+		e.index = e.height ? s->index : 0;
+	}
+	struct txg_reply_addr to;
+	reply_addr(w, pkt, &to);
+	txg_outbox_add(&w->outbox, &to, &e);
+}
+
+/* Receipts for the judged cands[0..n) of frames that asked for them. */
+static void receipts_for(struct txg_worker *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct txg_cand *c = &w->cands[i];
+		if (!(c->frame_flags & TXG_FRAME_F_RECEIPT))
+			continue;
+		if (c->status == TXG_ST_ACCEPTED && !(c->frame_flags & TXG_FRAME_F_ADMIT))
+			continue;
+		if (!c->has_id)
+			txg_tx_id(c->body, c->body_len, c->tx_id);
+		receipt(w, c->pkt, c->tx_id, c->status, c->status == TXG_ST_DUPLICATE ? c->dpos : -1);
+	}
 }
 
 /* Rules 5, 6 and 8 (unknown_sender, duplicate, bad_signature) and queueing
@@ -123,6 +185,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			}
 			c->m = mem[j];
 			txg_tx_id(c->body, c->body_len, c->tx_id);
+			c->has_id = 1;
 			live[nl++] = i + j;
 		}
 	}
@@ -136,6 +199,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		for (uint32_t j = 0; j < k; j++) {
 			struct txg_cand *c = &cands[live[i + j]];
 			if (pos[j] >= 0) {
+				c->dpos = pos[j];
 				judge(w, c, TXG_ST_DUPLICATE);
 				continue;
 			}
@@ -174,17 +238,14 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	for (uint32_t i = 0; i < got; i++) {
 		struct txg_cand *c = &cands[live[i]];
 		struct txg_txn *t = w->objs[i];
-		const struct txg_pkt_info *pi = &w->pinfo[c->pkt];
 		memcpy(t->tx_id, c->tx_id, TXG_ID_LEN);
 		t->expires_ms = txg_body_expires(c->body);
 		t->height = 0;
 		t->index = 0;
 		t->rec_len = (uint16_t)c->rec_len; /* <= TXG_TXN_REC_MAX, checked above */
-		t->rx_port = w->cur_port;
-		t->sport = pi->sport;
-		t->af = pi->af;
 		t->frame_flags = c->frame_flags;
-		memcpy(t->src, pi->src, sizeof(t->src));
+		if (c->frame_flags & TXG_FRAME_F_RECEIPT)
+			reply_addr(w, c->pkt, &t->to);
 		memcpy(t->rec, c->rec, c->rec_len);
 	}
 	/* Only this worker enqueues, so the free count can only grow: exactly
@@ -210,6 +271,8 @@ void txg_worker_answer_on(struct txg_worker *w, const struct txg_worker_params *
 	txg_neigh_bucket_init(&wp->lim.echo, p->echo_rate, p->echo_burst, hz, now);
 	wp->txq = txq;
 	wp->active = wp->cfg.n_ipv4 || wp->cfg.n_ipv6;
+	memcpy(w->port_mac[port], mac, 6);
+	w->port_txq[port] = txq;
 }
 
 /* A packet the UDP path did not take (not IP, or not UDP): answer it if it
@@ -269,6 +332,7 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	uint32_t nc = 0;
 	uint64_t bytes = 0;
 	w->cur_port = port;
+	w->mbufs_cur = pkts;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		bytes += m->pkt_len;
@@ -290,8 +354,16 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 		if (fe != TXG_FE_OK)
 			continue;
 		TXG_STAT_INC(st->records, fv.count);
+		if (fv.cookie) {
+			struct txg_cookie_flow f = {.af = pi->af, .client_port = pi->sport, .appl_port = pi->dport};
+			memcpy(f.client, pi->src, 16);
+			memcpy(f.appl, pi->dst, 16);
+			int ok = w->cookies && txg_cookie_check(w->cookies, &f, fv.cookie);
+			TXG_STAT_INC(st->cookie[ok], 1);
+		}
 		if (nc + fv.count > w->cand_cap) {
 			judge_cands(w, nc);
+			receipts_for(w, nc);
 			nc = 0;
 		}
 		for (uint16_t r = 0; r < fv.count; r++) {
@@ -299,6 +371,11 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 			unsigned s = txg_check_static(rv->body, w->chain_id, now_ms, w->max_ttl_ms);
 			if (s != TXG_ST_COMMITTED) {
 				TXG_STAT_INC(st->status[s], 1);
+				if (fv.flags & TXG_FRAME_F_RECEIPT) {
+					uint8_t id[TXG_ID_LEN];
+					txg_tx_id(rv->body, rv->body_len, id);
+					receipt(w, i, id, s, -1);
+				}
 				continue;
 			}
 			struct txg_cand *c = &w->cands[nc++];
@@ -310,13 +387,22 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 			c->pkt = i;
 			c->frame_flags = fv.flags;
 			c->status = TXG_ST_ACCEPTED;
+			c->has_id = 0;
+			c->dpos = -1;
 			c->m = NULL;
 		}
 	}
-	if (nc)
+	if (nc) {
 		judge_cands(w, nc);
+		receipts_for(w, nc);
+	}
 	if (w->n_tx)
 		flush_tx(w, port);
+	txg_outbox_flush(&w->outbox);
+	const struct txg_outbox_stats *os = &w->outbox.stats;
+	TXG_STAT_SET(st->receipts[0], os->datagrams);
+	TXG_STAT_SET(st->receipts[1], os->entries);
+	TXG_STAT_SET(st->receipts[2], os->dropped);
 	TXG_STAT_INC(st->rx_packets, n);
 	TXG_STAT_INC(st->rx_bytes, bytes);
 	rte_pktmbuf_free_bulk(pkts, n);

@@ -17,6 +17,7 @@
 #include "dedupe.h"
 #include "members.h"
 #include "neigh.h"
+#include "outbox.h"
 #include "pkt.h"
 #include "stats.h"
 #include "verify.h"
@@ -63,6 +64,11 @@ struct txg_worker {
 	struct rte_rcu_qsbr *qsbr;
 	struct txg_pkt_filter filter;
 	struct rte_mempool *tx_pool;	/* mbufs for replies */
+	const struct txg_cookie_state *cookies;
+	struct rte_mbuf **mbufs_cur;   /* the burst being handled */
+	uint8_t (*port_mac)[6];	       /* [RTE_MAX_ETHPORTS] */
+	uint16_t *port_txq;	       /* [RTE_MAX_ETHPORTS]: this worker's TX queue, UINT16_MAX none */
+	struct txg_outbox outbox;      /* receipts */
 	struct txg_worker_port *ports; /* [RTE_MAX_ETHPORTS], by DPDK port id */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[TXG_WORKER_TX_MAX];
@@ -90,6 +96,10 @@ struct txg_worker {
 /* Set up worker number id (also its RCU thread id) from p and allocate its
  * scratch. The caller sets ring, txn_pool, members, dedupe, qsbr and stop.
  * 0, or -1 with err. */
+/* Replies (receipts, neighbour answers) take mbufs from pool; receipts
+ * carry cookies from cookies (NULL: none). Call before the worker runs. */
+void txg_worker_set_replies(struct txg_worker *w, struct rte_mempool *pool, const struct txg_cookie_state *cookies);
+
 /* Turn on neighbour and echo answers on DPDK port `port` (MAC mac, TX
  * queue txq owned by this worker) for the addresses of p's filter; the
  * buckets start full at TSC time now. Call before the worker runs. */

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# txgate as a live service: a net_tap port whose kernel end is moved into a
+# network namespace this test creates. From that namespace, with no static
+# neighbour entry, txsend (the client library over kernel UDP sockets) sends
+# transactions over IPv4 (with ADMIT) and over IPv6 and follows each to its
+# final receipt; every one is committed exactly once and the ledger
+# verifies. (Receipt contents against the ledger, duplicates with their
+# location included, are checked entry by entry in receipts_test.sh.)
+# Needs root and iproute2;
+# skipped (77) where network namespaces cannot be made.
+. "$(dirname "$0")/lib.sh"
+TXSEND=$BUILD/control/client/txsend
+command -v ip >/dev/null || { echo "skip: no ip command"; exit 77; }
+NS=txlns$$
+IF=txlv$$
+ip netns add "$NS" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
+cleanup() {
+	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+keygen 2
+# Three queues on the tap (it wants as many TX queues as RX queues): the
+# worker's, the committer's and the orderer's TX queues; the worker polls
+# all three RX queues.
+cat >"$T/tap.ini" <<CFG
+[eal]
+args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@0 --vdev=net_tap0,iface=$IF --log-level=*:warning
+
+[net]
+ipv4 = $DST4
+ipv6 = $DST6
+
+[chain]
+chain_id = $CHAIN
+members_file = $T/keys/members.txt
+
+[block]
+max_wait_us = 1000
+
+[ledger]
+path = $T/ledger
+
+[dataplane]
+txn_pool = 8192
+mbuf_pool = 4096
+dedupe_capacity = 65536
+idle_sleep_us = 100
+orderer_lcore = 2
+
+[port0]
+device = net_tap0
+rx_queues = 3
+
+[worker0]
+lcore = 1
+rx = port0:0 port0:1 port0:2
+CFG
+"$TXGATE" -c "$T/tap.ini" --status-ms 0 2>"$T/run.log" &
+pid=$!
+for _ in $(seq 1 300); do
+	grep -q '^txgate: running' "$T/run.log" && break
+	kill -0 $pid 2>/dev/null || { cat "$T/run.log" >&2; fail "txgate exited at start"; }
+	sleep 0.05
+done
+grep -q '^txgate: running' "$T/run.log" || fail "txgate did not start"
+ip link set "$IF" netns "$NS"
+ip -n "$NS" link set "$IF" address 02:00:5e:00:53:01
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.accept_dad=0 "net.ipv6.conf.$IF.accept_dad=0"
+ip -n "$NS" link set lo up
+ip -n "$NS" addr add 192.0.2.1/24 dev "$IF"
+ip -n "$NS" addr add 2001:db8::1/64 dev "$IF" nodad
+ip -n "$NS" link set "$IF" up
+
+# send NAME SERVER [txsend options]: txsend from the namespace; its summary in $T/NAME.out
+send() {
+	local name=$1 server=$2
+	shift 2
+	ip netns exec "$NS" "$TXSEND" --server "$server" --key "$T/keys/member1.key" --chain "$CHAIN" \
+		--timeout-ms 300 --max-tries 8 "$@" >"$T/$name.out" 2>&1 ||
+		{ cat "$T/$name.out" "$T/run.log" >&2; fail "txsend $name"; }
+}
+send v4 "$DST4:7400" --count 300 --rate 2000 --admit
+send v6 "[$DST6]:7400" --count 300 --rate 2000 --per-frame 16
+for n in v4 v6; do
+	grep -qE '(^|[^a-z_])committed[ =:]+300([^0-9]|$)' "$T/$n.out" || { cat "$T/$n.out" >&2; fail "$n: not all 300 committed"; }
+done
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+pid=
+[ $rc = 0 ] || { cat "$T/run.log" >&2; fail "txgate exited with $rc"; }
+[ "$(counter committed)" = 600 ] || fail "txgate counted $(counter committed) committed, want 600"
+[ "$(counter receipts_dropped)" = 0 ] || note "receipts dropped: $(counter receipts_dropped)"
+"$TXGATECTL" ledger --ledger "$T/ledger" verify >/dev/null || fail "ledger verify"
+[ "$(ledger_ids | sort -u | wc -l)" = 600 ] || fail "the ledger does not hold 600 distinct transactions"
+echo "ok live: 300 over IPv4 (with ADMIT) and 300 over IPv6 committed, answered by receipts, from a namespace"
