@@ -45,6 +45,7 @@ static void usage(FILE *f)
 		"  --mtu B              largest IP packet (default 1500)\n"
 		"  --kind K             body kind byte (default 0)\n"
 		"  --progress           a status line on stderr once a second\n"
+		"  --answers FILE       write each final answer as a line: tx_id, status, height, index\n"
 		"exit status: 0 every transaction got a final answer; 1 some were lost or left\n"
 		"unanswered; 2 bad usage or set-up error\n");
 }
@@ -136,19 +137,28 @@ static int load_payloads(const char *path, size_t max, struct payloads *p)
 struct run {
 	struct txs_tally tally;
 	uint64_t answered; /* final answers */
+	FILE *answers;	   /* --answers: one line per final answer, or NULL */
 };
 
 static void on_answer(void *arg, const struct txc_answer *a)
 {
 	struct run *r = arg;
 	txs_tally_add(&r->tally, a);
-	if (a->final)
-		r->answered++;
+	if (!a->final)
+		return;
+	r->answered++;
+	if (r->answers) {
+		char hex[2 * TXC_ID_LEN + 1];
+		for (unsigned i = 0; i < TXC_ID_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", a->tx_id[i]);
+		fprintf(r->answers, "%s\t%s\t%" PRIu64 "\t%" PRIu32 "\n", hex, txc_status_name(a->status), a->height,
+			a->index);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	const char *server = NULL, *key_path = NULL, *file = NULL;
+	const char *server = NULL, *key_path = NULL, *file = NULL, *answers = NULL;
 	uint64_t chain = 0, rate = 1000, count = 1000, psize = 64, per_frame = 8, timeout = 1000, max_timeout = 8000,
 		 tries = 5, ttl = 60000, mtu = 1500, kind = 0;
 	int have_chain = 0, have_count = 0, have_psize = 0, admit = 0, progress = 0;
@@ -161,6 +171,7 @@ int main(int argc, char **argv)
 		{"max-tries", required_argument, 0, 'm'},  {"ttl-ms", required_argument, 0, 'l'},
 		{"mtu", required_argument, 0, 'M'},	   {"kind", required_argument, 0, 'i'},
 		{"file", required_argument, 0, 'f'},	   {"progress", no_argument, 0, 'P'},
+		{"answers", required_argument, 0, 'A'},
 		{"help", no_argument, 0, 'h'},		   {0, 0, 0, 0},
 	};
 	int o;
@@ -170,6 +181,7 @@ int main(int argc, char **argv)
 		case 's': server = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'f': file = optarg; break;
+		case 'A': answers = optarg; break;
 		case 'a': admit = 1; break;
 		case 'P': progress = 1; break;
 		case 'c': bad = num("--chain", optarg, 0, UINT32_MAX, &chain); have_chain = 1; break;
@@ -212,6 +224,10 @@ int main(int argc, char **argv)
 	}
 	struct run run;
 	memset(&run, 0, sizeof run);
+	if (answers && !(run.answers = fopen(answers, "w"))) {
+		fprintf(stderr, "txsend: --answers %s: %s\n", answers, strerror(errno));
+		return 2;
+	}
 	txs_tally_init(&run.tally);
 	struct txc_config cfg;
 	txc_config_init(&cfg);
@@ -365,6 +381,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "txsend: %" PRIu64 " lost, %zu unanswered\n", lost, unanswered);
 	txs_tally_free(&run.tally);
 	txc_close(c);
+	if (run.answers && fclose(run.answers) != 0) {
+		fprintf(stderr, "txsend: --answers %s: %s\n", answers, strerror(errno));
+		rc = rc ? rc : 2;
+	}
 	free(rnd);
 	free(pl.data);
 	free(pl.off);

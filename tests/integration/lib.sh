@@ -158,3 +158,67 @@ wait_running() {
 	[ -z "$log" ] || cat "$log" >&2
 	fail "txgate did not reach height $n while running"
 }
+
+# tap_config FILE IF: txgate on a net_tap port (interface IF) with three
+# queues (net_tap ties TX queues to RX queues: the worker's, the
+# committer's and the orderer's TX queues), the worker polling all three.
+tap_config() {
+	cat >"$1" <<CFG
+[eal]
+args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@0 --vdev=net_tap0,iface=$2 --log-level=*:warning
+
+[net]
+ipv4 = $DST4
+ipv6 = $DST6
+
+[chain]
+chain_id = $CHAIN
+members_file = $T/keys/members.txt
+
+[block]
+max_wait_us = 1000
+
+[ledger]
+path = $T/ledger
+
+[dataplane]
+txn_pool = 8192
+mbuf_pool = 4096
+dedupe_capacity = 65536
+idle_sleep_us = 100
+orderer_lcore = 2
+
+[port0]
+device = net_tap0
+rx_queues = 3
+
+[worker0]
+lcore = 1
+rx = port0:0 port0:1 port0:2
+CFG
+}
+
+# tap_start CONFIG LOG: txgate in the background (pid in $pid) until it runs.
+tap_start() {
+	"$TXGATE" -c "$1" --status-ms 0 2>"$2" &
+	pid=$!
+	for _ in $(seq 1 300); do
+		grep -q '^txgate: running' "$2" && return 0
+		kill -0 $pid 2>/dev/null || { cat "$2" >&2; fail "txgate exited at start"; }
+		sleep 0.05
+	done
+	fail "txgate did not start"
+}
+
+# ns_attach IF NS: move the tap's kernel end IF into namespace NS as a client
+# stack: its own MAC (net_tap gives both ends the port's), 192.0.2.1/24 and
+# 2001:db8::1/64, no DAD, no static neighbour entry.
+ns_attach() {
+	ip link set "$1" netns "$2"
+	ip -n "$2" link set "$1" address 02:00:5e:00:53:01
+	ip netns exec "$2" sysctl -qw net.ipv6.conf.all.accept_dad=0 "net.ipv6.conf.$1.accept_dad=0"
+	ip -n "$2" link set lo up
+	ip -n "$2" addr add 192.0.2.1/24 dev "$1"
+	ip -n "$2" addr add 2001:db8::1/64 dev "$1" nodad
+	ip -n "$2" link set "$1" up
+}

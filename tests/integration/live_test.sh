@@ -21,57 +21,9 @@ cleanup() {
 }
 trap cleanup EXIT
 keygen 2
-# Three queues on the tap (it wants as many TX queues as RX queues): the
-# worker's, the committer's and the orderer's TX queues; the worker polls
-# all three RX queues.
-cat >"$T/tap.ini" <<CFG
-[eal]
-args = --no-huge -m 512 --no-pci --no-shconf --file-prefix $PREFIX --lcores 0@0,1@1,2@0 --vdev=net_tap0,iface=$IF --log-level=*:warning
-
-[net]
-ipv4 = $DST4
-ipv6 = $DST6
-
-[chain]
-chain_id = $CHAIN
-members_file = $T/keys/members.txt
-
-[block]
-max_wait_us = 1000
-
-[ledger]
-path = $T/ledger
-
-[dataplane]
-txn_pool = 8192
-mbuf_pool = 4096
-dedupe_capacity = 65536
-idle_sleep_us = 100
-orderer_lcore = 2
-
-[port0]
-device = net_tap0
-rx_queues = 3
-
-[worker0]
-lcore = 1
-rx = port0:0 port0:1 port0:2
-CFG
-"$TXGATE" -c "$T/tap.ini" --status-ms 0 2>"$T/run.log" &
-pid=$!
-for _ in $(seq 1 300); do
-	grep -q '^txgate: running' "$T/run.log" && break
-	kill -0 $pid 2>/dev/null || { cat "$T/run.log" >&2; fail "txgate exited at start"; }
-	sleep 0.05
-done
-grep -q '^txgate: running' "$T/run.log" || fail "txgate did not start"
-ip link set "$IF" netns "$NS"
-ip -n "$NS" link set "$IF" address 02:00:5e:00:53:01
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.accept_dad=0 "net.ipv6.conf.$IF.accept_dad=0"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add 192.0.2.1/24 dev "$IF"
-ip -n "$NS" addr add 2001:db8::1/64 dev "$IF" nodad
-ip -n "$NS" link set "$IF" up
+tap_config "$T/tap.ini" "$IF"
+tap_start "$T/tap.ini" "$T/run.log"
+ns_attach "$IF" "$NS"
 
 # send NAME SERVER [txsend options]: txsend from the namespace; its summary in $T/NAME.out
 send() {
