@@ -133,7 +133,7 @@ for fr in fs:
 # Frames of its own with the cookie echoed: the records are the pcap's
 # unexpired valid ones, already committed, so each answer is duplicate
 # with its location; the cookie must be accepted (counted by txgate).
-echoed = 0
+echoed, echo_ids = 0, []
 for s in (s4, s6):
     if s not in cookie:
         print("no cookie received on the IPv%d socket" % (4 if s is s4 else 6))
@@ -144,10 +144,19 @@ for s in (s4, s6):
         if ids and len(ids) == 1 and fr[5] == 3:
             tid = ids[0]
             if want[tid]["committed"] == 1 and sum(want[tid].values()) == 1:
+                before = len(got[tid])
                 s.send(fr[:5] + bytes([fr[5] | 4]) + fr[6:8] + cookie[s] + fr[8:])
+                echo_ids.append((tid, before))
                 echoed += 1
                 break
 drain(0.5)
+# The same service with the cookie: each is answered, duplicate at its place.
+for tid, before in echo_ids:
+    loc = [(h, i) for st, h, i in got[tid][:before] if st == "committed"]
+    new = [(st, h, i) for st, h, i in got[tid][before:]]
+    if not loc or ("duplicate",) + loc[0] not in new:
+        print("cookie frame of %s: answers %s, committed at %s" % (tid, new, loc))
+        bad += 1
 with open(out, "w") as f:
     for tid, l in got.items():
         for st, h, i in l:
