@@ -222,3 +222,20 @@ ns_attach() {
 	ip -n "$2" addr add 2001:db8::1/64 dev "$1" nodad
 	ip -n "$2" link set "$1" up
 }
+
+# ns_new TAG: a network namespace (NS) and a tap interface name (IF) of this
+# test; exits 77 (skipped) where namespaces cannot be made. On exit txgate
+# ($pid) and a client ($spid) are killed and the namespace removed.
+ns_new() {
+	command -v ip >/dev/null || { echo "skip: no ip command"; exit 77; }
+	NS=txns$1$$
+	IF=txif$1$$
+	ip netns add "$NS" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
+	trap 'ns_cleanup' EXIT
+}
+ns_cleanup() {
+	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "${spid:-}" ] && kill -9 "$spid" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}

@@ -10,16 +10,7 @@
 # skipped (77) where network namespaces cannot be made.
 . "$(dirname "$0")/lib.sh"
 TXSEND=$BUILD/control/client/txsend
-command -v ip >/dev/null || { echo "skip: no ip command"; exit 77; }
-NS=txlns$$
-IF=txlv$$
-ip netns add "$NS" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
-cleanup() {
-	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+ns_new l
 keygen 2
 tap_config "$T/tap.ini" "$IF"
 tap_start "$T/tap.ini" "$T/run.log"
