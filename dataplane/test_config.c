@@ -64,7 +64,7 @@ static void test_shipped_vdev(void)
 	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[0], "--no-huge");
 	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[2], "1024");
 	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[6], "0@0,1@1,2@0");
-	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[7], "--vdev=net_pcap0,rx_pcap=out/traffic.pcap,tx_pcap=out/tx.pcap");
+	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[7], "--vdev=net_pcap0,rx_pcap=out/traffic.pcap,tx_pcap=out/tx0.pcap,tx_pcap=out/tx1.pcap,tx_pcap=out/tx2.pcap");
 	CU_ASSERT_EQUAL(cfg.chain_id, 0x4e414843u);
 	CU_ASSERT_EQUAL(cfg.chain_id, 1312901187u);
 	snprintf(want, sizeof(want), "%s/configs/../out/keys/members.txt", root);
