@@ -1,6 +1,8 @@
 /* txgatectl: the operator's command line tool.
  *   txgatectl [OPTIONS] ledger [OPTIONS] COMMAND [ARGS]
  *   txgatectl [OPTIONS] stats
+ *   txgatectl [OPTIONS] status|members ...|ingress pause|resume|drain|log-level L
+ *     (txgate's control socket, docs/control.md)
  * Options may come before or after the area name; -c CONFIG takes the
  * ledger path, chain id and EAL file prefix from txgate's config. */
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_client.h"
 #include "ctl_ledger.h"
 #include "ctl_stats.h"
 
@@ -18,6 +21,11 @@ struct ctl_opts {
 	uint32_t chain_id;  /* --chain ID; 0 = any */
 	const char *config; /* -c CONFIG */
 	const char *prefix; /* --prefix P: EAL file prefix of the txgate to ask */
+	const char *socket; /* --socket PATH: txgate's control socket */
+	int json;	    /* --json: the raw result */
+	int telemetry;	    /* --telemetry: stats from DPDK telemetry */
+	int prefix_given;   /* --prefix was on the command line */
+	int resolved;	    /* the config was read */
 	int help;
 	struct txg_config cfg;
 };
@@ -29,8 +37,18 @@ static void usage(FILE *f)
 	      "  -c, --config FILE  take --ledger, --chain and --prefix from txgate's config\n"
 	      "areas:\n"
 	      "  ledger   inspect, verify and back up a ledger (txgatectl ledger -h)\n"
-	      "  stats    a running txgate's counters, as JSON, from DPDK telemetry\n"
-	      "           [--prefix P]: the EAL --file-prefix of that txgate (default rte)\n\n",
+	      "  stats    a running txgate's counters and per-port NIC statistics (control socket);\n"
+	      "           from DPDK telemetry as JSON instead with --telemetry or --prefix P (the EAL\n"
+	      "           --file-prefix of that txgate), or when no control socket is configured\n"
+	      "control socket areas (txgate's [control] socket, or --socket PATH; --json: the raw result):\n"
+	      "  status                      state, uptime, ledger head, rates, workers, ports\n"
+	      "  members list                the members now accepted\n"
+	      "  members add NAME HEXKEY     add a member now (and to the members file)\n"
+	      "  members revoke NAME|HEXKEY  revoke a member now (and from the members file)\n"
+	      "  ingress pause|resume        answer every record overloaded / accept again\n"
+	      "  drain                       stop as on SIGTERM; answered once drained\n"
+	      "  log-level LEVEL             debug, info, notice, warning or error\n"
+	      "exit status: 0 ok, 1 txgate refused (error answer), 2 usage or connection error\n\n",
 	      f);
 	ctl_ledger_usage(f);
 }
@@ -76,6 +94,13 @@ static int parse_opt(int argc, char **argv, int *i, struct ctl_opts *o)
 		o->config = v;
 	} else if ((v = opt_value("--prefix", argc, argv, i, &missing)) != NULL) {
 		o->prefix = v;
+		o->prefix_given = 1;
+	} else if ((v = opt_value("--socket", argc, argv, i, &missing)) != NULL) {
+		o->socket = v;
+	} else if (!strcmp(a, "--json")) {
+		o->json = 1;
+	} else if (!strcmp(a, "--telemetry")) {
+		o->telemetry = 1;
 	} else if ((v = opt_value("--chain", argc, argv, i, &missing)) != NULL) {
 		char *end;
 		errno = 0;
@@ -99,8 +124,9 @@ static int parse_opt(int argc, char **argv, int *i, struct ctl_opts *o)
 /* Fill what the command line left unset from the config file, if any. */
 static int resolve_opts(struct ctl_opts *o)
 {
-	if (!o->config)
+	if (!o->config || o->resolved)
 		return 0;
+	o->resolved = 1;
 	char err[1024];
 	if (txg_config_load(o->config, &o->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "txgatectl: %s\n", err);
@@ -120,6 +146,67 @@ static int resolve_opts(struct ctl_opts *o)
 	return 0;
 }
 
+/* The control socket areas: the rest of argv holds the command's words
+ * and options in any order. */
+static int control_main(struct ctl_opts *o, const char *area, int argc, char **argv, int i)
+{
+	const char *w[4];
+	int nw = 0, rc;
+	while (i < argc) {
+		if ((rc = parse_opt(argc, argv, &i, o)) < 0)
+			return 2;
+		if (rc == 0) {
+			if (nw == 4) {
+				fprintf(stderr, "txgatectl: %s: too many arguments\n", area);
+				return 2;
+			}
+			w[nw++] = argv[i++];
+		}
+	}
+	if (o->help) {
+		usage(stdout);
+		return 0;
+	}
+	if (!o->socket && o->config && resolve_opts(o) != 0)
+		return 2;
+	const char *path = o->socket ? o->socket : o->config ? o->cfg.ctl_socket : TXG_CTL_SOCKET_DEFAULT;
+	if (!*path) {
+		fprintf(stderr, "txgatectl: %s has no control socket ([control] socket is empty)\n", o->config);
+		return 2;
+	}
+	const char *cmd = NULL;
+	json_t *args = NULL;
+	if (!strcmp(area, "status") && nw == 0)
+		cmd = "status";
+	else if (!strcmp(area, "stats") && nw == 0)
+		cmd = "stats";
+	else if (!strcmp(area, "drain") && nw == 0)
+		cmd = "drain";
+	else if (!strcmp(area, "members") && nw == 1 && !strcmp(w[0], "list"))
+		cmd = "members.list";
+	else if (!strcmp(area, "members") && nw == 3 && !strcmp(w[0], "add")) {
+		cmd = "members.add";
+		args = json_pack("{s:s,s:s}", "name", w[1], "key", w[2]);
+	} else if (!strcmp(area, "members") && nw == 2 && !strcmp(w[0], "revoke")) {
+		cmd = "members.revoke";
+		args = json_pack("{s:s}", "member", w[1]);
+	} else if (!strcmp(area, "ingress") && nw == 1 && !strcmp(w[0], "pause"))
+		cmd = "ingress.pause";
+	else if (!strcmp(area, "ingress") && nw == 1 && !strcmp(w[0], "resume"))
+		cmd = "ingress.resume";
+	else if (!strcmp(area, "log-level") && nw == 1) {
+		cmd = "log-level";
+		args = json_pack("{s:s}", "level", w[0]);
+	}
+	if (!cmd || ((!strcmp(cmd, "members.add") || !strcmp(cmd, "members.revoke") || !strcmp(cmd, "log-level")) &&
+		     !args)) {
+		fprintf(stderr, "txgatectl: %s: bad command or arguments (txgatectl -h)\n", area);
+		json_decref(args);
+		return 2;
+	}
+	return ctl_client_call(path, cmd, args, o->json, stdout, stderr);
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl_opts o = {0};
@@ -137,6 +224,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *area = argv[i++];
+	static const char *const ctl_areas[] = {"status", "members", "ingress", "drain", "log-level"};
+	for (size_t k = 0; k < sizeof(ctl_areas) / sizeof(ctl_areas[0]); k++)
+		if (!strcmp(area, ctl_areas[k]))
+			return control_main(&o, area, argc, argv, i);
 	if (strcmp(area, "ledger") != 0 && strcmp(area, "stats") != 0) {
 		fprintf(stderr, "txgatectl: unknown area '%s'\n", area);
 		usage(stderr);
@@ -151,6 +242,8 @@ int main(int argc, char **argv)
 	}
 	if (resolve_opts(&o) != 0)
 		return 2;
+	if (!strcmp(area, "stats") && !o.telemetry && !o.prefix_given && (o.socket || o.cfg.ctl_socket_set))
+		return control_main(&o, area, argc, argv, i);
 	if (!strcmp(area, "stats")) {
 		if (i < argc) {
 			fprintf(stderr, "txgatectl: stats takes no command ('%s')\n", argv[i]);

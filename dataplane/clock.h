@@ -130,12 +130,16 @@ static inline uint64_t txg_now_ms(void)
 
 /* Microseconds elapsed since the TSC reading t0 at the current rate
  * estimate (0 if t0 is in the future). */
-static inline uint64_t txg_us_since(uint64_t t0)
+/* Microseconds from TSC reading t0 to t1 at the current rate estimate (0
+ * if t1 is earlier). */
+static inline uint64_t txg_us_between(uint64_t t0, uint64_t t1)
 {
-	uint64_t now = rte_get_tsc_cycles();
 	uint64_t mult = __atomic_load_n(&txg_clock.mult, __ATOMIC_RELAXED);
-	uint64_t d = now > t0 ? now - t0 : 0;
+	uint64_t d = t1 > t0 ? t1 - t0 : 0;
 	return (uint64_t)(((unsigned __int128)d * mult) >> TXG_CLOCK_SHIFT) / 1000u;
 }
+
+/* Microseconds elapsed since the TSC reading t0 (0 if t0 is in the future). */
+static inline uint64_t txg_us_since(uint64_t t0) { return txg_us_between(t0, rte_get_tsc_cycles()); }
 
 #endif

@@ -121,6 +121,10 @@ static int commit_group(struct txg_committer *c, unsigned n)
 	TXG_STAT_SET(c->stats.receipts[1], c->outbox.stats.entries);
 	TXG_STAT_SET(c->stats.receipts[2], c->outbox.stats.dropped);
 	TXG_STAT_INC(c->stats.commit_us_total, us);
+	txg_hist_observe(&c->hist_commit, us);
+	uint64_t done = rte_get_tsc_cycles();
+	for (unsigned i = 0; i < n; i++)
+		txg_hist_observe_n(&c->hist_durable, txg_us_between(c->blocks[i]->cut_tsc, done), c->blocks[i]->n);
 	if (us > c->stats.commit_us_max)
 		TXG_STAT_SET(c->stats.commit_us_max, us);
 	TXG_STAT_INC(c->stats.commits, 1);

@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "dedupe.h"
+#include "hist.h"
 #include "outbox.h"
 #include "orderer.h"
 #include "stats.h"
@@ -47,6 +48,8 @@ struct txg_committer {
 	uint32_t sync_interval_ms;
 	uint64_t warn_free_bytes;
 	struct txg_outbox outbox;  /* committed (and known-duplicate) receipts */
+	struct txg_hist hist_durable; /* block cut -> durable, per transaction (us) */
+	struct txg_hist hist_commit;  /* one LMDB write transaction (us) */
 	uint8_t (*port_mac)[6];	   /* [RTE_MAX_ETHPORTS] */
 	uint16_t *port_txq;	   /* [RTE_MAX_ETHPORTS]: its TX queue, UINT16_MAX none */
 	struct txg_seal_block *sb; /* [group_max] */

@@ -61,6 +61,7 @@ __attribute__((format(printf, 4, 5))) static int kerr(struct ld *l, const char *
 void txg_config_defaults(struct txg_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", "127.0.0.1:9470");
 	c->udp_port = 7400;
 	c->max_ttl_ms = 120000;
 	c->block_max_txs = 1024;
@@ -85,6 +86,7 @@ void txg_config_defaults(struct txg_config *c)
 	c->orderer_lcore = UINT_MAX;
 	c->verifier = TXG_VERIFIER_FAST;
 	c->verifier_max_keys = 4096;
+	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", TXG_CTL_SOCKET_DEFAULT);
 }
 
 void txg_config_free(struct txg_config *c)
@@ -270,6 +272,30 @@ static int sec_block(struct ld *l, const char *sec, const char *key, const char 
 		return num32(l, sec, key, v, 1024, 1u << 30, &c->block_max_bytes);
 	if (!strcmp(key, "max_wait_us"))
 		return num32(l, sec, key, v, 0, 10000000, &c->block_max_wait_us);
+	return 1;
+}
+
+/* [control]: the control socket (docs/control.md). */
+static int sec_control(struct ld *l, const char *sec, const char *key, const char *v)
+{
+	struct txg_config *c = l->c;
+	if (!strcmp(key, "socket")) {
+		c->ctl_socket_set = 1;
+		if (!*v) {
+			c->ctl_socket[0] = 0;
+			return 0;
+		}
+		if (path_val(l, sec, key, v, c->ctl_socket))
+			return -1;
+		if (strlen(c->ctl_socket) >= TXG_CTL_SOCKET_MAX)
+			return kerr(l, sec, key, "path too long for a UNIX socket (max %d characters after resolving)",
+				    TXG_CTL_SOCKET_MAX - 1);
+		return 0;
+	}
+	if (!strcmp(key, "group"))
+		return copy_str(l, sec, key, v, c->ctl_group, sizeof(c->ctl_group));
+	if (!strcmp(key, "audit_log"))
+		return *v ? path_val(l, sec, key, v, c->ctl_audit_log) : kerr(l, sec, key, "empty path");
 	return 1;
 }
 
@@ -535,9 +561,26 @@ static int lint(struct ld *l, FILE *f)
 	return rc;
 }
 
+static int sec_metrics(struct ld *l, const char *sec, const char *key, const char *v)
+{
+	struct txg_config *c = l->c;
+	if (strcmp(key, "listen") != 0)
+		return 1;
+	c->metrics_listen_set = 1;
+	if (!*v || !strcmp(v, "off")) {
+		c->metrics_listen[0] = 0;
+		return 0;
+	}
+	if (!strchr(v, ':'))
+		return kerr(l, sec, key, "'%s': expected host:port, [IPv6]:port or off", v);
+	return copy_str(l, sec, key, v, c->metrics_listen, sizeof(c->metrics_listen));
+}
+
 /* ---- the whole file ---- */
 
-enum sec_kind { SK_EAL, SK_NET, SK_CHAIN, SK_BLOCK, SK_LEDGER, SK_DATAPLANE, SK_PORT, SK_WORKER, SK_UNKNOWN };
+enum sec_kind {
+	SK_EAL, SK_NET, SK_CHAIN, SK_BLOCK, SK_LEDGER, SK_DATAPLANE, SK_CONTROL, SK_METRICS, SK_PORT, SK_WORKER, SK_UNKNOWN
+};
 
 typedef int (*sec_parser)(struct ld *l, const char *sec, const char *key, const char *v);
 
@@ -545,12 +588,13 @@ typedef int (*sec_parser)(struct ld *l, const char *sec, const char *key, const 
 static const sec_parser sec_parsers[SK_WORKER] = {
 	[SK_EAL] = sec_eal,	      [SK_NET] = sec_net,	  [SK_CHAIN] = sec_chain, [SK_BLOCK] = sec_block,
 	[SK_LEDGER] = sec_ledger, [SK_DATAPLANE] = sec_dataplane, [SK_PORT] = sec_port,
+	[SK_CONTROL] = sec_control, [SK_METRICS] = sec_metrics,
 };
 
 static enum sec_kind kind_of(const char *s)
 {
-	static const char *const fixed[] = {"eal", "net", "chain", "block", "ledger", "dataplane"};
-	for (int i = 0; i < 6; i++)
+	static const char *const fixed[] = {"eal", "net", "chain", "block", "ledger", "dataplane", "control", "metrics"};
+	for (int i = 0; i < 8; i++)
 		if (!strcmp(s, fixed[i]))
 			return (enum sec_kind)i;
 	if (!strncmp(s, "port", 4))
@@ -767,6 +811,15 @@ int txg_config_load(const char *path, struct txg_config *c, char *err, size_t er
 		return ferr(&l, "rte_cfgfile_load failed (syntax error or file changed while reading)");
 	rc = load(&l, cfg);
 	rte_cfgfile_close(cfg);
+	if (rc == 0 && !c->ctl_audit_log[0] && c->ctl_socket[0]) {
+		/* [control] audit_log defaults to txgate-audit.log next to the socket. */
+		const char *slash = strrchr(c->ctl_socket, '/');
+		int n = slash ? snprintf(c->ctl_audit_log, sizeof(c->ctl_audit_log), "%.*s/txgate-audit.log",
+					 (int)(slash - c->ctl_socket), c->ctl_socket)
+			      : snprintf(c->ctl_audit_log, sizeof(c->ctl_audit_log), "txgate-audit.log");
+		if (n < 0 || (size_t)n >= sizeof(c->ctl_audit_log))
+			rc = kerr(&l, "control", "audit_log", "default path too long");
+	}
 	if (rc)
 		txg_config_free(c);
 	return rc;

@@ -11,6 +11,8 @@
 
 #define TXG_MAX_EAL_ARGS 64
 #define TXG_PATH_MAX 512
+#define TXG_CTL_SOCKET_DEFAULT "/run/txgate/txgate.sock"
+#define TXG_CTL_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
 
 enum txg_durability {
 	TXG_DUR_SYNC = 0,  /* fsync every commit (default) */
@@ -87,6 +89,17 @@ struct txg_config {
 	unsigned orderer_lcore;	  /* lcore of the orderer; UINT_MAX (unset): the first EAL lcore no worker uses */
 	enum txg_verifier_kind verifier; /* "fast" (default) or "sodium" */
 	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
+
+	/* [metrics] (docs/metrics.md) */
+	char metrics_listen[128]; /* host:port or [v6]:port; default 127.0.0.1:9470; "" = off */
+	int metrics_listen_set;	  /* the key was in the file (else a failure to serve is only a warning) */
+
+	/* [control] (docs/control.md) */
+	char ctl_socket[TXG_PATH_MAX]; /* UNIX socket; default /run/txgate/txgate.sock; "" = no control socket */
+	int ctl_socket_set;	       /* the key was in the file (else the default is used, and a failure to
+					* serve it is only a warning) */
+	char ctl_group[64];	       /* group owning the socket; "" = txgate's own */
+	char ctl_audit_log[TXG_PATH_MAX]; /* default: txgate-audit.log next to the socket */
 
 	/* [portN] sections, in file order */
 	unsigned n_ports;

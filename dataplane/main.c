@@ -25,8 +25,14 @@
 #include <rte_malloc.h>
 #include <sodium.h>
 
+#include <pthread.h>
+
+#include <rte_ring.h>
+
 #include "app.h"
+#include "metrics.h"
 #include "clock.h"
+#include "ctl_server.h"
 #include "ed25519/ed25519.h"
 #include "members_file.h"
 #include "port.h"
@@ -40,6 +46,62 @@ _Static_assert(offsetof(struct txg_app, stop_workers) % RTE_CACHE_LINE_SIZE == 0
 	       "app: the workers' stop flag shares a cache line with main's bookkeeping");
 
 static volatile sig_atomic_t got_signal;
+
+/* Metrics: a scrape may read port stats while main closes the ports. */
+static pthread_mutex_t metrics_port_lock = PTHREAD_MUTEX_INITIALIZER;
+static int metrics_ports_open;
+
+static void ring_metric(struct txg_metrics_snap *s, const char *name, const struct rte_ring *r)
+{
+	if (!r || s->n_rings >= TXG_METRICS_MAX_RINGS)
+		return;
+	struct txg_metrics_ring *m = &s->rings[s->n_rings++];
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->used = rte_ring_count(r);
+	m->size = rte_ring_get_capacity(r);
+}
+
+/* The scrape's snapshot, on the metrics thread: reads only. */
+static void metrics_fill(struct txg_metrics_snap *s, void *arg)
+{
+	const struct txg_app *a = arg;
+	txg_app_totals(a, &s->t);
+	s->uptime_ms = txg_now_ms() - a->start_ms;
+	s->workers = a->n_workers;
+	if (a->txn_pool) {
+		s->txn_pool_size = a->txn_pool->size;
+		s->txn_pool_used = rte_mempool_in_use_count(a->txn_pool);
+	}
+	if (a->mbuf_pool) {
+		s->mbuf_pool_size = a->mbuf_pool->size;
+		s->mbuf_pool_used = rte_mempool_in_use_count(a->mbuf_pool);
+	}
+	for (unsigned i = 0; i < a->n_workers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "worker%u", i);
+		ring_metric(s, name, a->workers[i].ring);
+		txg_hist_add(&s->hist[TXG_H_DECIDE], &a->workers[i].hist_decide);
+		txg_hist_add(&s->hist[TXG_H_VERIFY], &a->workers[i].hist_verify);
+	}
+	if (a->orderer) {
+		ring_metric(s, "to_commit", a->orderer->to_commit);
+		ring_metric(s, "free_blocks", a->orderer->free_blocks);
+		txg_hist_add(&s->hist[TXG_H_SEAL], &a->orderer->hist_sealed);
+	}
+	txg_hist_add(&s->hist[TXG_H_DURABLE], &a->committer.hist_durable);
+	txg_hist_add(&s->hist[TXG_H_COMMIT], &a->committer.hist_commit);
+	pthread_mutex_lock(&metrics_port_lock);
+	for (unsigned i = 0; metrics_ports_open && i < a->n_ports_started && s->n_ports < TXG_METRICS_MAX_PORTS; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(a->port_ids[i], &es) != 0)
+			continue;
+		s->ports[s->n_ports++] = (struct txg_metrics_port){
+			.port_id = a->port_ids[i], .ipackets = es.ipackets, .ibytes = es.ibytes, .imissed = es.imissed,
+			.ierrors = es.ierrors, .rx_nombuf = es.rx_nombuf, .opackets = es.opackets, .obytes = es.obytes,
+			.oerrors = es.oerrors};
+	}
+	pthread_mutex_unlock(&metrics_port_lock);
+}
 
 static void say(const char *s) { (void)!write(STDERR_FILENO, s, strlen(s)); }
 
@@ -393,6 +455,7 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 		txg_params_worker(c, i, a->port_ids, &wp);
 		if (txg_worker_init(w, &wp, i, err, errlen) != 0)
 			return -1;
+		w->paused = txg_ctl_paused_flag(); /* control plane: ingress pause */
 		char name[32];
 		snprintf(name, sizeof(name), "txg_w%u", i);
 		w->ring = rte_ring_create(name, c->ring_size, (int)rte_lcore_to_socket_id(w->lcore),
@@ -457,7 +520,8 @@ static void supervise(struct txg_app *a, const struct opts *o)
 	txg_app_totals(a, &prev);
 	uint64_t last_status = txg_now_ms(), last_rx_change = last_status;
 	uint64_t last_rx = 0;
-	while (!got_signal) {
+	/* Control plane: a `drain` request stops like SIGTERM. */
+	while (!got_signal && !txg_ctl_drain_requested()) {
 		sleep_ms(TXG_CLOCK_TICK_MS);
 		int64_t step_ms = txg_clock_tick();
 		txg_cookie_rotate(&a->cookies, txg_now_ms());
@@ -488,7 +552,10 @@ static void supervise(struct txg_app *a, const struct opts *o)
 			return;
 		}
 	}
-	fprintf(stderr, "txgate: %s: draining\n", strsignal(got_signal));
+	if (got_signal)
+		fprintf(stderr, "txgate: %s: draining\n", strsignal(got_signal));
+	else /* control plane */
+		fprintf(stderr, "txgate: drain requested on the control socket: draining\n");
 }
 
 /* The files a --vdev reads (rx_pcap=, rx_iface is not a file) must exist:
@@ -609,6 +676,30 @@ int main(int argc, char **argv)
 		return setup_rc != 0 ? 1 : 0;
 	}
 	txg_app_telemetry(a);
+	/* Prometheus metrics on their own thread (docs/metrics.md). */
+	metrics_ports_open = 1;
+	err[0] = 0;
+	struct txg_metrics *metrics = txg_metrics_start(a->cfg.metrics_listen, metrics_fill, a, err, sizeof(err));
+	/* A listen address set in the config must be served; the default may be taken. */
+	int metrics_fatal = !metrics && err[0] && a->cfg.metrics_listen_set;
+	if (metrics)
+		fprintf(stderr, "txgate: metrics on port %u (GET /metrics)\n", (unsigned)txg_metrics_port(metrics));
+	else if (err[0] && !metrics_fatal)
+		fprintf(stderr, "txgate: warning: %s: no Prometheus metrics\n", err);
+	/* Control plane: the control socket's thread (docs/control.md). */
+	if (metrics_fatal || txg_ctl_start(a, err, sizeof(err)) != 0) {
+		if (metrics_fatal)
+			fprintf(stderr, "txgate: %s: %s [metrics] listen\n", err, a->cfg.path);
+		else
+			fprintf(stderr, "txgate: %s\n", err);
+		txg_metrics_stop(metrics);
+		txg_committer_stop(&a->committer);
+		for (unsigned i = 0; i < a->n_ports_started; i++)
+			txg_port_stop(a->port_ids[i]);
+		txg_store_close(a->store);
+		rte_eal_cleanup();
+		return 1;
+	}
 	rte_eal_remote_launch(txg_orderer_main, a->orderer, a->orderer_lcore);
 	for (unsigned i = 0; i < a->n_workers; i++)
 		rte_eal_remote_launch(txg_worker_main, &a->workers[i], a->workers[i].lcore);
@@ -616,6 +707,7 @@ int main(int argc, char **argv)
 		a->orderer_lcore, txg_members_count(a->members));
 
 	supervise(a, &o);
+	txg_ctl_draining(); /* control plane: status says draining, changes refused */
 	arm_drain_timeout(o.drain_timeout_ms);
 	int failed = __atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE);
 	if (failed)
@@ -623,6 +715,9 @@ int main(int argc, char **argv)
 	/* After a failed commit the committer keeps handing buffers back, so
 	 * the drain below always ends; nothing more is committed. */
 	int rc = shutdown_pipeline(a);
+	pthread_mutex_lock(&metrics_port_lock);
+	metrics_ports_open = 0;
+	pthread_mutex_unlock(&metrics_port_lock);
 	for (unsigned i = 0; i < a->n_ports_started; i++)
 		txg_port_stop(a->port_ids[i]);
 	struct txg_totals t;
@@ -630,6 +725,8 @@ int main(int argc, char **argv)
 	if (t.status[TXG_ST_COMMITTED] != a->last_committed) /* the drain committed more */
 		a->last_commit_ms = txg_now_ms();
 	txg_app_summary(&t, txg_now_ms() - a->start_ms, active_ms(a));
+	txg_ctl_stop(rc); /* control plane: answer `drain` requests, close the socket */
+	txg_metrics_stop(metrics);
 	if (rc != 0) {
 		fprintf(stderr, "txgate: ledger commit failed: %s\n", a->committer.err);
 		_exit(3);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,4 +253,77 @@ fail:
 	close(fd);
 	free(buf);
 	return -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int txg_members_file_save(const char *path, const struct txg_member_entry *e, size_t n, char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		txg_errf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	const char *slash = strrchr(path, '/');
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	struct stat st;
+	mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		txg_errf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		return -1;
+	}
+	(void)fchmod(fd, mode); /* not narrowed by the umask */
+	const char *hdr = "# txgate members: name hexkey (rewritten by txgate's control socket)\n";
+	int bad = write_all(fd, hdr, strlen(hdr));
+	for (size_t i = 0; !bad && i < n; i++) {
+		char line[TXG_MEMBER_NAME_MAX + 1 + 64 + 2];
+		int k = snprintf(line, sizeof(line), "%s ", e[i].name);
+		for (unsigned j = 0; j < 32; j++)
+			k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", e[i].pk[j]);
+		line[k++] = '\n';
+		bad = write_all(fd, line, (size_t)k);
+	}
+	if (bad || fsync(fd) != 0) {
+		txg_errf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		txg_errf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		txg_errf(err, errlen, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		txg_errf(err, errlen, "%s: written, but its directory %s could not be synced: %s", path, dir,
+			 strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 0;
 }

@@ -29,4 +29,12 @@ int txg_members_file_load(const char *path, struct txg_member_entry **out, size_
 int txg_members_parse(const char *text, size_t len, const char *fname, struct txg_member_entry **out, size_t *n,
 		      char *err, size_t errlen);
 
+/* Replace the members file at path with e[0..n), one "name hexkey" line
+ * each after a header comment, atomically: a temporary file next to it
+ * (PATH.tmp.PID), written and fsync'd, renamed over path, then the
+ * directory fsync'd. Comments of the old file are not kept. The new file
+ * keeps the old one's permission bits (0644 when there was none). 0, or -1
+ * with "PATH: reason" in err (the old file is then untouched). */
+int txg_members_file_save(const char *path, const struct txg_member_entry *e, size_t n, char *err, size_t errlen);
+
 #endif

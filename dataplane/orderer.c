@@ -112,6 +112,9 @@ static void cut(struct txg_orderer *o, uint64_t now_ms)
 		ts = b->max_expires_ms - o->max_ttl_ms;
 	b->timestamp_ms = ts;
 	o->last_ts = ts;
+	b->cut_tsc = rte_get_tsc_cycles();
+	for (uint32_t j = 0; j < b->n; j++)
+		txg_hist_observe(&o->hist_sealed, txg_us_between(b->txns[j]->admit_tsc, b->cut_tsc));
 	/* The commit ring holds every block buffer: this never fails. */
 	rte_ring_sp_enqueue(o->to_commit, b);
 	TXG_STAT_INC(o->stats.blocks, 1);

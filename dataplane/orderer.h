@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "dedupe.h"
+#include "hist.h"
 #include "outbox.h"
 #include "stats.h"
 #include "store.h"
@@ -23,6 +24,7 @@
 /* A block being filled or committed; buffers from a fixed pool. */
 struct txg_block {
 	uint64_t timestamp_ms; /* when it was cut (see txg_orderer_poll) */
+	uint64_t cut_tsc;      /* TSC when it was cut */
 	uint32_t n;
 	uint32_t bytes;
 	struct txg_txn **txns;	     /* [max_txs] */
@@ -49,6 +51,7 @@ struct txg_orderer {
 	struct rte_mempool *txn_pool;
 	struct txg_dedupe *dedupe;
 	struct txg_outbox *outbox; /* receipts of refusals at ordering; NULL: none */
+	struct txg_hist hist_sealed; /* admission -> block cut, per transaction (us) */
 	uint32_t max_txs, max_bytes;
 	uint64_t max_ttl_ms;
 	uint64_t max_wait_tsc;

@@ -19,6 +19,7 @@
 struct txg_txn {
 	uint8_t tx_id[TXG_ID_LEN];
 	uint64_t expires_ms;
+	uint64_t admit_tsc; /* TSC when a worker admitted it (latency histograms) */
 	uint64_t height;    /* set by the committer once the ledger sealed its block */
 	uint32_t index;	    /* likewise */
 	uint16_t rec_len;   /* bytes in rec: body_len field, body, signature */

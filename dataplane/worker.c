@@ -208,7 +208,11 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		}
 	}
 	/* 8: the signature. */
-	txg_verify_burst(w->vitems, nv, w->vok);
+	if (nv) {
+		uint64_t tv = rte_get_tsc_cycles();
+		txg_verify_burst(w->vitems, nv, w->vok);
+		txg_hist_observe(&w->hist_verify, txg_us_since(tv));
+	}
 	uint32_t na = 0;
 	for (uint32_t i = 0; i < nv; i++) {
 		if (!w->vok[i])
@@ -228,6 +232,12 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	na = nq;
 	if (na == 0)
 		return;
+	/* Ingress paused (control plane): nothing is queued; overloaded. */
+	if (unlikely(w->paused_now)) {
+		for (uint32_t i = 0; i < na; i++)
+			judge(w, &cands[live[i]], TXG_ST_OVERLOADED);
+		return;
+	}
 	/* 9: a slot and room in the ring, else overloaded. */
 	uint32_t got = na;
 	if (rte_mempool_get_bulk(w->txn_pool, w->objs, na) != 0) {
@@ -235,10 +245,12 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 		while (got < na && rte_mempool_get(w->txn_pool, &w->objs[got]) == 0)
 			got++;
 	}
+	uint64_t admit = rte_get_tsc_cycles();
 	for (uint32_t i = 0; i < got; i++) {
 		struct txg_cand *c = &cands[live[i]];
 		struct txg_txn *t = w->objs[i];
 		memcpy(t->tx_id, c->tx_id, TXG_ID_LEN);
+		t->admit_tsc = admit;
 		t->expires_ms = txg_body_expires(c->body);
 		t->height = 0;
 		t->index = 0;
@@ -331,8 +343,10 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	struct txg_worker_stats *st = &w->stats;
 	uint32_t nc = 0;
 	uint64_t bytes = 0;
+	uint64_t t_rx = rte_get_tsc_cycles(), records0 = st->records;
 	w->cur_port = port;
 	w->mbufs_cur = pkts;
+	w->paused_now = w->paused ? __atomic_load_n(w->paused, __ATOMIC_ACQUIRE) : 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		bytes += m->pkt_len;
@@ -403,6 +417,8 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	TXG_STAT_SET(st->receipts[0], os->datagrams);
 	TXG_STAT_SET(st->receipts[1], os->entries);
 	TXG_STAT_SET(st->receipts[2], os->dropped);
+	if (st->records != records0) /* each record's decision, weighted */
+		txg_hist_observe_n(&w->hist_decide, txg_us_since(t_rx), st->records - records0);
 	TXG_STAT_INC(st->rx_packets, n);
 	TXG_STAT_INC(st->rx_bytes, bytes);
 	rte_pktmbuf_free_bulk(pkts, n);

@@ -17,6 +17,7 @@
 #include "dedupe.h"
 #include "members.h"
 #include "neigh.h"
+#include "hist.h"
 #include "outbox.h"
 #include "pkt.h"
 #include "stats.h"
@@ -52,6 +53,8 @@ struct txg_worker_port {
 
 struct txg_worker {
 	struct txg_worker_stats stats; /* first: its own cache lines */
+	struct txg_hist hist_decide;   /* receive -> admission decision, per record (us) */
+	struct txg_hist hist_verify;   /* one signature batch (us) */
 	unsigned id;		       /* 0.. n_workers-1, also the RCU thread id */
 	unsigned lcore;
 	uint16_t n_rxq;
@@ -79,6 +82,11 @@ struct txg_worker {
 	uint32_t idle_spins;
 	uint32_t idle_sleep_us;
 	const volatile int *stop; /* set to end the loop */
+	/* Control plane (ingress pause): when *paused (NULL: never), every
+	 * record that would be queued is answered overloaded and counted.
+	 * Read once per burst with an acquire load into paused_now. */
+	const volatile int *paused;
+	int paused_now;
 	uint16_t cur_port;	  /* port of the burst being processed */
 
 	/* Scratch, sized at creation. */

@@ -70,6 +70,12 @@ dedupe_capacity = 65536
 idle_sleep_us = 100
 orderer_lcore = 2
 $(printf '%s\n' "$@")
+
+[control]
+socket = $T/ctl.sock
+
+[metrics]
+listen = 127.0.0.1:0
 $ports
 [worker0]
 lcore = 1
@@ -188,6 +194,12 @@ dedupe_capacity = 65536
 idle_sleep_us = 100
 orderer_lcore = 2
 
+[control]
+socket = $T/ctl.sock
+
+[metrics]
+listen = 127.0.0.1:0
+
 [port0]
 device = net_tap0
 rx_queues = 3
@@ -234,8 +246,8 @@ ns_new() {
 	trap 'ns_cleanup' EXIT
 }
 ns_cleanup() {
-	[ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "${spid:-}" ] && kill -9 "$spid" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	[ -z "${pid:-}" ] || kill -9 "$pid" 2>/dev/null || true
+	[ -z "${spid:-}" ] || kill -9 "$spid" 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$T"
 }

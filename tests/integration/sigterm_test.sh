@@ -12,7 +12,7 @@ pid=$!
 wait_running $pid 3 "$T/run.log"
 "$TXGATECTL" -c "$T/txgate.ini" ledger head | grep -q "chain_id=$CHAIN" || fail "txgatectl -c: no head"
 grep -q "txgate: rx .* pkt/s, .* tx/s committed, height" "$T/run.log" || fail "no status line while running"
-"$TXGATECTL" -c "$T/txgate.ini" stats >"$T/stats.json" || fail "txgatectl stats"
+"$TXGATECTL" -c "$T/txgate.ini" stats --telemetry >"$T/stats.json" || fail "txgatectl stats"
 grep -q '"/txgate/stats":{"rx_packets":[1-9]' "$T/stats.json" || { cat "$T/stats.json" >&2; fail "stats lack rx_packets"; }
 grep -q '"committed":' "$T/stats.json" || fail "stats lack committed"
 kill -TERM $pid
