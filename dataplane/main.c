@@ -28,6 +28,7 @@
 #include <pthread.h>
 
 #include <rte_ring.h>
+#include <systemd/sd-daemon.h>
 
 #include "app.h"
 #include "metrics.h"
@@ -705,8 +706,12 @@ int main(int argc, char **argv)
 		rte_eal_remote_launch(txg_worker_main, &a->workers[i], a->workers[i].lcore);
 	fprintf(stderr, "txgate: running: %u worker(s), orderer on lcore %u, %u member(s)\n", a->n_workers,
 		a->orderer_lcore, txg_members_count(a->members));
+	/* Under systemd (Type=notify): ready once ports are up and the ledger is open. */
+	sd_notifyf(0, "READY=1\nSTATUS=running: %u worker(s), ledger height %" PRIu64 "\nMAINPID=%lu", a->n_workers,
+		   a->committer.stats.height, (unsigned long)getpid());
 
 	supervise(a, &o);
+	sd_notify(0, "STOPPING=1\nSTATUS=draining");
 	txg_ctl_draining(); /* control plane: status says draining, changes refused */
 	arm_drain_timeout(o.drain_timeout_ms);
 	int failed = __atomic_load_n(&a->committer.failed, __ATOMIC_ACQUIRE);
