@@ -106,6 +106,20 @@ static void print_human(FILE *out, const char *cmd, json_t *res)
 		fprintf(out, "# %" JSON_INTEGER_FORMAT " member(s)\n", json_integer_value(json_object_get(res, "count")));
 		return;
 	}
+	if (!strcmp(cmd, "quota.list")) {
+		/* "NAME RATE BURST SOURCE" lines; rate 0 = unlimited. */
+		json_t *d = json_object_get(res, "default");
+		fprintf(out, "# default %" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT " (tx/s, burst; 0 = unlimited), split over %" JSON_INTEGER_FORMAT " worker(s)\n",
+			json_integer_value(json_object_get(d, "rate")), json_integer_value(json_object_get(d, "burst")),
+			json_integer_value(json_object_get(res, "workers")));
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(res, "members"), i, m)
+		fprintf(out, "%s %" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT " %s\n",
+			json_string_value(json_object_get(m, "name")), json_integer_value(json_object_get(m, "rate")),
+			json_integer_value(json_object_get(m, "burst")), json_string_value(json_object_get(m, "source")));
+		return;
+	}
 	print_flat(out, "", res);
 }
 

@@ -1,7 +1,7 @@
 /* txgatectl: the operator's command line tool.
  *   txgatectl [OPTIONS] ledger [OPTIONS] COMMAND [ARGS]
  *   txgatectl [OPTIONS] stats
- *   txgatectl [OPTIONS] status|members ...|ingress pause|resume|drain|log-level L
+ *   txgatectl [OPTIONS] status|members ...|ingress pause|resume|drain|log-level L|quota ...
  *     (txgate's control socket, docs/control.md)
  * Options may come before or after the area name; -c CONFIG takes the
  * ledger path, chain id and EAL file prefix from txgate's config. */
@@ -48,6 +48,9 @@ static void usage(FILE *f)
 	      "  ingress pause|resume        answer every record overloaded / accept again\n"
 	      "  drain                       stop as on SIGTERM; answered once drained\n"
 	      "  log-level LEVEL             debug, info, notice, warning or error\n"
+	      "  quota list                  every member's quota (tx/s, burst) and the default\n"
+	      "  quota set NAME RATE BURST   a member's own quota (0 0 = unlimited; kept in the members file)\n"
+	      "  quota default RATE BURST    the quota of members without their own (until restart)\n"
 	      "exit status: 0 ok, 1 txgate refused (error answer), 2 usage or connection error\n\n",
 	      f);
 	ctl_ledger_usage(f);
@@ -197,8 +200,17 @@ static int control_main(struct ctl_opts *o, const char *area, int argc, char **a
 	else if (!strcmp(area, "log-level") && nw == 1) {
 		cmd = "log-level";
 		args = json_pack("{s:s}", "level", w[0]);
+	} else if (!strcmp(area, "quota") && nw == 1 && !strcmp(w[0], "list"))
+		cmd = "quota.list";
+	else if (!strcmp(area, "quota") && nw == 4 && !strcmp(w[0], "set")) {
+		cmd = "quota.set";
+		args = json_pack("{s:s,s:s,s:s}", "name", w[1], "rate", w[2], "burst", w[3]);
+	} else if (!strcmp(area, "quota") && nw == 3 && !strcmp(w[0], "default")) {
+		cmd = "quota.default";
+		args = json_pack("{s:s,s:s}", "rate", w[1], "burst", w[2]);
 	}
-	if (!cmd || ((!strcmp(cmd, "members.add") || !strcmp(cmd, "members.revoke") || !strcmp(cmd, "log-level")) &&
+	if (!cmd || ((!strcmp(cmd, "members.add") || !strcmp(cmd, "members.revoke") || !strcmp(cmd, "log-level") ||
+		      !strcmp(cmd, "quota.set") || !strcmp(cmd, "quota.default")) &&
 		     !args)) {
 		fprintf(stderr, "txgatectl: %s: bad command or arguments (txgatectl -h)\n", area);
 		json_decref(args);
@@ -224,7 +236,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *area = argv[i++];
-	static const char *const ctl_areas[] = {"status", "members", "ingress", "drain", "log-level"};
+	static const char *const ctl_areas[] = {"status", "members", "ingress", "drain", "log-level", "quota"};
 	for (size_t k = 0; k < sizeof(ctl_areas) / sizeof(ctl_areas[0]); k++)
 		if (!strcmp(area, ctl_areas[k]))
 			return control_main(&o, area, argc, argv, i);

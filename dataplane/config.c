@@ -1,5 +1,6 @@
 /* Configuration loader: see config.h and docs/config.md. */
 #include "config.h"
+#include "members_file.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -260,6 +261,10 @@ static int sec_chain(struct ld *l, const char *sec, const char *key, const char 
 		l->have_members = 1;
 		return path_val(l, sec, key, v, c->members_file);
 	}
+	if (!strcmp(key, "quota_rate"))
+		return num32(l, sec, key, v, 0, TXG_QUOTA_RATE_MAX, &c->quota_rate);
+	if (!strcmp(key, "quota_burst"))
+		return num32(l, sec, key, v, 0, TXG_QUOTA_BURST_MAX, &c->quota_burst);
 	return 1;
 }
 
@@ -707,6 +712,10 @@ static int load(struct ld *l, struct rte_cfgfile *cfg)
 	}
 	if (!l->have_members) {
 		kerr(l, "chain", "members_file", "missing required key");
+		goto out;
+	}
+	if (c->quota_rate && c->quota_burst == 0) {
+		kerr(l, "chain", "quota_burst", "must be at least 1 when quota_rate is set");
 		goto out;
 	}
 	if (!l->have_ledger) {

@@ -64,6 +64,7 @@ struct txg_config {
 	uint32_t chain_id;   /* required */
 	uint64_t max_ttl_ms; /* default 120000 */
 	char members_file[TXG_PATH_MAX]; /* required; relative paths are relative to the config file */
+	uint32_t quota_rate, quota_burst; /* default member quota: tx/s (0: unlimited) and burst */
 
 	/* [block] */
 	uint32_t block_max_txs;	  /* default 1024 */

@@ -7,7 +7,7 @@
 
 static const struct {
 	const char *name;
-	const char *args[3]; /* required string arguments, NULL-terminated */
+	const char *args[4]; /* required string arguments, NULL-terminated */
 	int changes_state;
 } cmds[TXG_CMD_NUM] = {
 	[TXG_CMD_STATUS] = {"status", {NULL}, 0},
@@ -19,6 +19,9 @@ static const struct {
 	[TXG_CMD_INGRESS_RESUME] = {"ingress.resume", {NULL}, 1},
 	[TXG_CMD_DRAIN] = {"drain", {NULL}, 1},
 	[TXG_CMD_LOG_LEVEL] = {"log-level", {"level", NULL}, 1},
+	[TXG_CMD_QUOTA_SET] = {"quota.set", {"name", "rate", "burst", NULL}, 1},
+	[TXG_CMD_QUOTA_DEFAULT] = {"quota.default", {"rate", "burst", NULL}, 1},
+	[TXG_CMD_QUOTA_LIST] = {"quota.list", {NULL}, 0},
 };
 
 const char *txg_ctl_cmd_name(enum txg_ctl_cmd c) { return c < TXG_CMD_NUM ? cmds[c].name : "?"; }

@@ -21,6 +21,9 @@ enum txg_ctl_cmd {
 	TXG_CMD_INGRESS_RESUME,
 	TXG_CMD_DRAIN,
 	TXG_CMD_LOG_LEVEL, /* args: level */
+	TXG_CMD_QUOTA_SET,     /* args: name, rate, burst */
+	TXG_CMD_QUOTA_DEFAULT, /* args: rate, burst */
+	TXG_CMD_QUOTA_LIST,
 	TXG_CMD_NUM
 };
 

@@ -341,6 +341,10 @@ static struct txg_member_entry *members_snapshot(size_t *n)
 		snprintf(v[k].name, sizeof(v[k].name), "%s", m->name);
 		memcpy(v[k].pk, m->pk, 32);
 		v[k].line = (unsigned)k + 1;
+		v[k].has_quota = m->quota_own;
+		uint64_t q = m->quota;
+		v[k].rate = (uint32_t)(q >> 32);
+		v[k].burst = (uint32_t)q;
 		k++;
 	}
 	qsort(v, k, sizeof(*v), cmp_ent);
@@ -488,6 +492,111 @@ static json_t *cmd_members_revoke(const struct txg_ctl_req *q, char *err, size_t
 			 U(txg_members_count(S.a->members)));
 }
 
+/* A decimal 0..UINT32_MAX argument. */
+static int arg_u32(const char *v, const char *what, uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t x = 0;
+	size_t n = strlen(v);
+	if (n == 0 || n > 10) {
+		snprintf(err, errlen, "%s: '%.32s' is not a decimal number", what, v);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9') {
+			snprintf(err, errlen, "%s: '%.32s' is not a decimal number", what, v);
+			return -1;
+		}
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x > UINT32_MAX) {
+		snprintf(err, errlen, "%s: '%.32s' is too large", what, v);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static json_t *quota_json(uint32_t rate, uint32_t burst)
+{
+	return json_pack("{s:o,s:o,s:b}", "rate", U(rate), "burst", U(rate ? burst : 0), "unlimited", rate == 0);
+}
+
+static json_t *cmd_quota_list(char *err, size_t errlen)
+{
+	size_t n;
+	struct txg_member_entry *v = members_snapshot(&n);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	const struct txg_members *t = S.a->members;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *q = quota_json(v[i].rate, v[i].burst);
+		json_object_set_new(q, "name", json_string(v[i].name));
+		json_object_set_new(q, "source", json_string(v[i].has_quota ? "member" : "default"));
+		json_array_append_new(arr, q);
+	}
+	free(v);
+	return json_pack("{s:o,s:o,s:o}", "default", quota_json(t->def_rate, t->def_burst), "workers", U(t->n_workers),
+			 "members", arr);
+}
+
+static json_t *cmd_quota_set(const struct txg_ctl_req *q, char *err, size_t errlen)
+{
+	const char *who = txg_ctl_arg(q, "name");
+	uint32_t rate, burst;
+	if (arg_u32(txg_ctl_arg(q, "rate"), "rate", &rate, err, errlen) != 0 ||
+	    arg_u32(txg_ctl_arg(q, "burst"), "burst", &burst, err, errlen) != 0 ||
+	    txg_quota_check(rate, burst, err, errlen) != 0)
+		return NULL;
+	struct txg_members *t = S.a->members;
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	struct txg_member *m = NULL;
+	while (rte_hash_iterate(t->h, &key, &data, &it) >= 0)
+		if (!strcmp(((struct txg_member *)data)->name, who)) {
+			m = data;
+			break;
+		}
+	if (!m) {
+		snprintf(err, errlen, "no member named '%.70s'", who);
+		return NULL;
+	}
+	int old_own = m->quota_own;
+	uint64_t old = m->quota;
+	txg_members_set_quota(t, m, 1, rate, burst);
+	char fe[1024];
+	if (save_members(fe, sizeof(fe)) != 0) {
+		txg_members_set_quota(t, m, old_own, (uint32_t)(old >> 32), (uint32_t)old);
+		snprintf(err, errlen, "not set: the members file could not be written: %.800s", fe);
+		return NULL;
+	}
+	RTE_LOG(NOTICE, USER1, "txgate: control: member %s quota %u/s burst %u\n", m->name, rate, rate ? burst : 0);
+	json_t *r = quota_json(rate, burst);
+	json_object_set_new(r, "name", json_string(m->name));
+	json_object_set_new(r, "previous", quota_json((uint32_t)(old >> 32), (uint32_t)old));
+	return r;
+}
+
+static json_t *cmd_quota_default(const struct txg_ctl_req *q, char *err, size_t errlen)
+{
+	uint32_t rate, burst;
+	if (arg_u32(txg_ctl_arg(q, "rate"), "rate", &rate, err, errlen) != 0 ||
+	    arg_u32(txg_ctl_arg(q, "burst"), "burst", &burst, err, errlen) != 0 ||
+	    txg_quota_check(rate, burst, err, errlen) != 0)
+		return NULL;
+	struct txg_members *t = S.a->members;
+	json_t *prev = quota_json(t->def_rate, t->def_burst);
+	txg_members_set_default_quota(t, rate, burst);
+	RTE_LOG(NOTICE, USER1, "txgate: control: default quota %u/s burst %u (until restart)\n", rate, rate ? burst : 0);
+	json_t *r = quota_json(rate, burst);
+	json_object_set_new(r, "previous", prev);
+	json_object_set_new(r, "persisted", json_false());
+	return r;
+}
+
 static const struct {
 	const char *name;
 	uint32_t level;
@@ -567,6 +676,15 @@ static void handle_line(struct client *c, const char *line, size_t len)
 		return;
 	case TXG_CMD_LOG_LEVEL:
 		res = cmd_log_level(&q, err, sizeof(err));
+		break;
+	case TXG_CMD_QUOTA_SET:
+		res = cmd_quota_set(&q, err, sizeof(err));
+		break;
+	case TXG_CMD_QUOTA_DEFAULT:
+		res = cmd_quota_default(&q, err, sizeof(err));
+		break;
+	case TXG_CMD_QUOTA_LIST:
+		res = cmd_quota_list(err, sizeof(err));
 		break;
 	case TXG_CMD_NUM:
 		break;

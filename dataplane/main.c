@@ -291,9 +291,12 @@ static int load_members(struct txg_app *a, char *err, size_t errlen)
 		free(ents);
 		return -1;
 	}
+	txg_members_set_workers(a->members, a->cfg.n_workers);
+	txg_members_set_default_quota(a->members, a->cfg.quota_rate, a->cfg.quota_burst);
 	for (size_t i = 0; i < n; i++) {
 		char e[256];
-		if (txg_members_add(a->members, ents[i].name, ents[i].pk, e, sizeof(e)) != 0) {
+		if (txg_members_add_q(a->members, ents[i].name, ents[i].pk, ents[i].has_quota, ents[i].rate,
+				      ents[i].burst, e, sizeof(e)) != 0) {
 			snprintf(err, errlen, "%s:%u: %s", a->cfg.members_file, ents[i].line, e);
 			free(ents);
 			return -1;

@@ -1,12 +1,14 @@
 /* Member table. */
 #include "members.h"
 #include "keyhash.h"
+#include "members_file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -38,13 +40,42 @@ struct txg_members *txg_members_new(uint32_t capacity, struct rte_rcu_qsbr *v, s
 	t->v = v;
 	t->ed = ed;
 	t->capacity = capacity;
+	t->n_workers = 1;
+	t->hz = rte_get_tsc_hz();
 	return t;
+}
+
+void txg_members_set_workers(struct txg_members *t, uint32_t n_workers)
+{
+	t->n_workers = n_workers ? n_workers : 1;
+}
+
+void txg_members_set_quota(struct txg_members *t, struct txg_member *m, int own, uint32_t rate, uint32_t burst)
+{
+	m->quota_own = (uint8_t)(own != 0);
+	uint64_t q = own ? txg_quota_word(rate, burst) : txg_quota_word(t->def_rate, t->def_burst);
+	__atomic_store_n(&m->quota, q, __ATOMIC_RELAXED);
+}
+
+void txg_members_set_default_quota(struct txg_members *t, uint32_t rate, uint32_t burst)
+{
+	t->def_rate = rate;
+	t->def_burst = rate ? burst : 0;
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	while (rte_hash_iterate(t->h, &key, &data, &it) >= 0) {
+		struct txg_member *m = data;
+		if (!m->quota_own)
+			txg_members_set_quota(t, m, 0, 0, 0);
+	}
 }
 
 static void member_free(struct txg_members *t, struct txg_member *m)
 {
 	if (m->ek)
 		txg_ed_forget(t->ed, m->ek);
+	free(m->qb);
 	free(m);
 }
 
@@ -63,6 +94,14 @@ void txg_members_delete(struct txg_members *t)
 
 int txg_members_add(struct txg_members *t, const char *name, const uint8_t pk[TXG_KEY_LEN], char *err, size_t errlen)
 {
+	return txg_members_add_q(t, name, pk, 0, 0, 0, err, errlen);
+}
+
+int txg_members_add_q(struct txg_members *t, const char *name, const uint8_t pk[TXG_KEY_LEN], int has_quota,
+		      uint32_t rate, uint32_t burst, char *err, size_t errlen)
+{
+	if (has_quota && txg_quota_check(rate, burst, err, errlen) != 0)
+		return -1;
 	if (crypto_core_ed25519_is_valid_point(pk) != 1) {
 		snprintf(err, errlen, "member %s: key is not a valid Ed25519 point", name);
 		return -1;
@@ -82,10 +121,21 @@ int txg_members_add(struct txg_members *t, const char *name, const uint8_t pk[TX
 	}
 	memcpy(m->pk, pk, TXG_KEY_LEN);
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	/* One bucket per worker, each on its own cache line; cfg 0 until a
+	 * worker first sees a quota. */
+	m->qb = aligned_alloc(64, sizeof(*m->qb) * t->n_workers);
+	if (!m->qb) {
+		snprintf(err, errlen, "member %s: out of memory", name);
+		free(m);
+		return -1;
+	}
+	memset(m->qb, 0, sizeof(*m->qb) * t->n_workers);
+	txg_members_set_quota(t, m, has_quota, rate, burst);
 	if (t->ed) {
 		m->ek = txg_ed_enrol(t->ed, pk);
 		if (!m->ek) {
 			snprintf(err, errlen, "member %s: verifier refused to enrol the key", name);
+			free(m->qb);
 			free(m);
 			return -1;
 		}

@@ -115,9 +115,48 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		size_t klen = i - k0;
 		while (i < ll && is_ws(s[i]))
 			i++;
-		if (klen == 0 || i != ll) {
-			txg_errf(err, errlen, "%s:%u: syntax error: expected 'name hexkey'", fname, line);
+		/* Optional quota: two decimal fields. */
+		size_t q0[2] = {0, 0}, qlen[2] = {0, 0};
+		int nq = 0;
+		while (i < ll && nq < 2) {
+			q0[nq] = i;
+			while (i < ll && !is_ws(s[i]))
+				i++;
+			qlen[nq] = i - q0[nq];
+			nq++;
+			while (i < ll && is_ws(s[i]))
+				i++;
+		}
+		if (klen == 0 || i != ll || nq == 1) {
+			txg_errf(err, errlen, "%s:%u: syntax error: expected 'name hexkey [rate burst]'", fname, line);
 			goto fail;
+		}
+		uint32_t qv[2] = {0, 0};
+		for (int j = 0; j < nq; j++) {
+			uint64_t x = 0;
+			if (qlen[j] > 10)
+				x = UINT64_MAX;
+			for (size_t d = 0; d < qlen[j] && x != UINT64_MAX; d++) {
+				char ch = s[q0[j] + d];
+				if (ch < '0' || ch > '9') {
+					txg_errf(err, errlen, "%s:%u: bad quota %s: '%.*s' is not a decimal number", fname,
+						 line, j ? "burst" : "rate", (int)(qlen[j] > 20 ? 20 : qlen[j]), s + q0[j]);
+					goto fail;
+				}
+				x = x * 10 + (uint64_t)(ch - '0');
+			}
+			if (x > UINT32_MAX) {
+				txg_errf(err, errlen, "%s:%u: bad quota %s: too large", fname, line, j ? "burst" : "rate");
+				goto fail;
+			}
+			qv[j] = (uint32_t)x;
+		}
+		if (nq == 2) {
+			char qe[128];
+			if (txg_quota_check(qv[0], qv[1], qe, sizeof(qe)) != 0) {
+				txg_errf(err, errlen, "%s:%u: bad quota: %s", fname, line, qe);
+				goto fail;
+			}
 		}
 		if (nlen > TXG_MEMBER_NAME_MAX) {
 			txg_errf(err, errlen, "%s:%u: member name longer than %u characters", fname, line,
@@ -165,6 +204,9 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
 		memcpy(e->name, s + n0, nlen);
 		memcpy(e->pk, pk, 32);
 		e->line = line;
+		e->has_quota = nq == 2;
+		e->rate = qv[0];
+		e->burst = qv[1];
 	}
 	if (cnt == 0) {
 		txg_errf(err, errlen, "%s: no members", fname);
@@ -290,13 +332,15 @@ int txg_members_file_save(const char *path, const struct txg_member_entry *e, si
 		return -1;
 	}
 	(void)fchmod(fd, mode); /* not narrowed by the umask */
-	const char *hdr = "# txgate members: name hexkey (rewritten by txgate's control socket)\n";
+	const char *hdr = "# txgate members: name hexkey [rate burst] (rewritten by txgate's control socket)\n";
 	int bad = write_all(fd, hdr, strlen(hdr));
 	for (size_t i = 0; !bad && i < n; i++) {
-		char line[TXG_MEMBER_NAME_MAX + 1 + 64 + 2];
+		char line[TXG_MEMBER_NAME_MAX + 1 + 64 + 2 + 24];
 		int k = snprintf(line, sizeof(line), "%s ", e[i].name);
 		for (unsigned j = 0; j < 32; j++)
 			k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", e[i].pk[j]);
+		if (e[i].has_quota)
+			k += snprintf(line + k, sizeof(line) - (size_t)k, " %u %u", e[i].rate, e[i].burst);
 		line[k++] = '\n';
 		bad = write_all(fd, line, (size_t)k);
 	}
@@ -325,5 +369,18 @@ int txg_members_file_save(const char *path, const struct txg_member_entry *e, si
 		return -1;
 	}
 	close(dfd);
+	return 0;
+}
+
+int txg_quota_check(uint32_t rate, uint32_t burst, char *err, size_t errlen)
+{
+	if (rate > TXG_QUOTA_RATE_MAX) {
+		snprintf(err, errlen, "quota rate %u over %u per second", rate, TXG_QUOTA_RATE_MAX);
+		return -1;
+	}
+	if (rate && (burst == 0 || burst > TXG_QUOTA_BURST_MAX)) {
+		snprintf(err, errlen, "quota burst %u: must be 1..%u when the rate is set", burst, TXG_QUOTA_BURST_MAX);
+		return -1;
+	}
 	return 0;
 }

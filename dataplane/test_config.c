@@ -125,6 +125,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.n_ipv6, 0);
 	CU_ASSERT_EQUAL(cfg.chain_id, 7);
 	CU_ASSERT_EQUAL(cfg.max_ttl_ms, 120000);
+	CU_ASSERT_EQUAL(cfg.quota_rate, 0);
+	CU_ASSERT_EQUAL(cfg.quota_burst, 0);
 	CU_ASSERT_EQUAL(cfg.block_max_txs, 1024);
 	CU_ASSERT_EQUAL(cfg.block_max_bytes, 1048576);
 	CU_ASSERT_EQUAL(cfg.block_max_wait_us, 2000);
@@ -161,6 +163,7 @@ static void test_values(void)
 	CU_ASSERT_EQUAL_FATAL(load_text("[eal]\nargs = -l 0-3   --no-huge\t-m 512 ; comment\n"
 					"[net]\nudp_port = 0x1cE8\nipv4 = 10.0.0.1, 10.0.0.2 10.0.0.3\nipv6 = ::1,fe80::1\n"
 					"[chain]\nchain_id = 0xFFFFFFFF\nmembers_file = /abs/m.txt\nmax_ttl_ms = 86400000\n"
+					"quota_rate = 10000000\nquota_burst = 7\n"
 					"[ledger]\npath = l\ndurability = nosync\nmap_size_mb = 16\ncommit_group_max = 4096\n"
 					"[block]\nmax_txs = 65535\nmax_bytes = 1024\nmax_wait_us = 0\n"
 					"[dataplane]\nring_size = 1048576\nverifier = sodium\norderer_lcore = 0\n"
@@ -173,6 +176,8 @@ static void test_values(void)
 	if (err[0])
 		printf("\n  %s\n", err);
 	CU_ASSERT_EQUAL(cfg.eal_argc, 5);
+	CU_ASSERT_EQUAL(cfg.quota_rate, 10000000);
+	CU_ASSERT_EQUAL(cfg.quota_burst, 7);
 	CU_ASSERT_STRING_EQUAL(cfg.eal_argv[4], "512");
 	CU_ASSERT_EQUAL(cfg.udp_port, 7400);
 	CU_ASSERT_EQUAL(cfg.n_ipv4, 3);
@@ -261,6 +266,12 @@ static void test_bad_numbers(void)
 	       "[chain] chain_id: 0x100000000 is out of range (0..4294967295)");
 	expect("[chain]\nchain_id = 1\nmembers_file = m\nmax_ttl_ms = 0\n" LEDGER PORT0 WORKER0,
 	       "[chain] max_ttl_ms: 0 is out of range (1..86400000)");
+	expect("[chain]\nchain_id = 1\nmembers_file = m\nquota_rate = 10000001\n" LEDGER PORT0 WORKER0,
+	       "[chain] quota_rate: 10000001 is out of range (0..10000000)");
+	expect("[chain]\nchain_id = 1\nmembers_file = m\nquota_burst = 1000001\n" LEDGER PORT0 WORKER0,
+	       "[chain] quota_burst: 1000001 is out of range (0..1000000)");
+	expect("[chain]\nchain_id = 1\nmembers_file = m\nquota_rate = 5\n" LEDGER PORT0 WORKER0,
+	       "[chain] quota_burst: must be at least 1 when quota_rate is set");
 	expect(CHAIN "[ledger]\npath = l\nmap_size_mb = 15\n" PORT0 WORKER0,
 	       "[ledger] map_size_mb: 15 is out of range (16..1048576)");
 	expect(CHAIN "[ledger]\npath = l\ncommit_group_max = 4097\n" PORT0 WORKER0,

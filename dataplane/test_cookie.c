@@ -249,7 +249,7 @@ static void *reader(void *arg)
 		uint64_t em = txg_cookie_make(&st, &r->f, c);
 		int ok = txg_cookie_check(&st, &r->f, c);
 		uint64_t ea = txg_cookie_epoch(&st);
-		r->checks++;
+		__atomic_store_n(&r->checks, r->checks + 1, __ATOMIC_RELAXED); /* main reads it while running */
 		/* Made with exactly epoch em's secret, never a torn or other one. */
 		uint8_t key[32], want[TXG_COOKIE_LEN];
 		if (logged_key(em, key)) {
@@ -260,14 +260,14 @@ static void *reader(void *arg)
 		/* The check ran at an epoch in [em, ea]: within one rotation it must pass. */
 		if (ea <= em + 1) {
 			r->same_epoch += ea == em;
-			r->across_one += ea == em + 1;
+			__atomic_store_n(&r->across_one, r->across_one + (ea == em + 1), __ATOMIC_RELAXED);
 			r->window_fail += !ok;
 		}
 		/* A cookie two rotations old must fail (the check's epoch is >= eb). */
 		if (old_e) {
 			uint64_t eb = txg_cookie_epoch(&st);
 			if (eb >= old_e + 2) {
-				r->old_checked++;
+				__atomic_store_n(&r->old_checked, r->old_checked + 1, __ATOMIC_RELAXED);
 				r->old_fail += txg_cookie_check(&st, &r->f, old) != 0;
 				old_e = 0;
 			}
@@ -291,8 +291,20 @@ static void test_concurrent(void)
 	CU_ASSERT_FATAL(pthread_create(&rt, NULL, rotator, NULL) == 0);
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, reader, &rd[i]) == 0);
-	struct timespec ts = {.tv_sec = 2};
-	nanosleep(&ts, NULL);
+	/* At least 2 s, and until both readers have met every case (a check
+	 * across one rotation, one two rotations old): a loaded machine may
+	 * schedule the threads so that takes longer; 30 s at most. */
+	for (int t = 0; t < 300; t++) {
+		struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		int seen = 1;
+		for (int i = 0; i < 2; i++)
+			seen &= __atomic_load_n(&rd[i].across_one, __ATOMIC_RELAXED) > 0 &&
+				__atomic_load_n(&rd[i].old_checked, __ATOMIC_RELAXED) > 0 &&
+				__atomic_load_n(&rd[i].checks, __ATOMIC_RELAXED) > 1000;
+		if (t >= 19 && seen)
+			break;
+	}
 	atomic_store(&stop, 1);
 	pthread_join(rt, NULL);
 	for (int i = 0; i < 2; i++) {

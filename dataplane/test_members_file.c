@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "members.h"
 #include "members_file.h"
 #include "wire.h"
 
@@ -241,6 +242,106 @@ static void test_small_err_buffer(void)
 	CU_ASSERT_EQUAL(txg_members_parse("x", 1, "f", &ents, &n, NULL, 0), -1);
 }
 
+/* Optional "rate burst" fields: parsed, checked, saved and loaded back;
+ * files without them stay valid. */
+static void test_quota_fields(void)
+{
+	char text[2048];
+	snprintf(text, sizeof(text), "alice %s 100 20\nbob %s\ncarol %s 0 0 # unlimited, own\n", hexk[0], hexk[1],
+		 hexk[2]);
+	CU_ASSERT_EQUAL_FATAL(parse_str(text), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT(ents[0].has_quota && ents[0].rate == 100 && ents[0].burst == 20);
+	CU_ASSERT(!ents[1].has_quota && ents[1].rate == 0 && ents[1].burst == 0);
+	CU_ASSERT(ents[2].has_quota && ents[2].rate == 0);
+	snprintf(text, sizeof(text), "alice %s 100\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "syntax error");
+	snprintf(text, sizeof(text), "alice %s 100 20 3\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "syntax error");
+	snprintf(text, sizeof(text), "alice %s 1x 20\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "bad quota rate");
+	snprintf(text, sizeof(text), "alice %s 10 -1\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "bad quota burst");
+	snprintf(text, sizeof(text), "alice %s 10 0\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "must be 1..");
+	snprintf(text, sizeof(text), "alice %s 10000001 1\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "quota rate");
+	snprintf(text, sizeof(text), "alice %s 99999999999 1\n", hexk[0]);
+	expect_err(text, "m.txt:1: ", "too large");
+
+	char dir[] = "/tmp/txg_membersq_XXXXXX";
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/members.txt", dir);
+	struct txg_member_entry e[2] = {0};
+	snprintf(e[0].name, sizeof(e[0].name), "alice");
+	memcpy(e[0].pk, pks[0], 32);
+	e[0].has_quota = 1;
+	e[0].rate = 7;
+	e[0].burst = 3;
+	snprintf(e[1].name, sizeof(e[1].name), "bob");
+	memcpy(e[1].pk, pks[1], 32);
+	CU_ASSERT_EQUAL_FATAL(txg_members_file_save(path, e, 2, err, sizeof(err)), 0);
+	free(ents);
+	ents = NULL;
+	CU_ASSERT_EQUAL_FATAL(txg_members_file_load(path, &ents, &n, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT(ents[0].has_quota && ents[0].rate == 7 && ents[0].burst == 3);
+	CU_ASSERT(!ents[1].has_quota);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The per-worker bucket (members.h): rate R and burst B over N workers:
+ * R/N per second and max(1, B/N) per worker, integer, exact. */
+static void test_quota_bucket(void)
+{
+	struct txg_quota_bucket b;
+	const uint64_t hz = 1000; /* "TSC" in ms */
+	/* R=1, B=5, N=2: 2 tokens, then one every 2 s. */
+	txg_quota_bucket_init(&b, txg_quota_word(1, 5), 2, hz, 0);
+	int got = 0;
+	for (int i = 0; i < 10; i++)
+		if (b.credit >= b.cost) {
+			b.credit -= b.cost;
+			got++;
+		}
+	CU_ASSERT_EQUAL(got, 2);
+	txg_quota_refill(&b, 1999);
+	CU_ASSERT(b.credit < b.cost);
+	txg_quota_refill(&b, 2000);
+	CU_ASSERT(b.credit >= b.cost);
+	b.credit -= b.cost;
+	/* A time before the last refill adds nothing; a long gap fills it. */
+	txg_quota_refill(&b, 1000);
+	CU_ASSERT(b.credit < b.cost);
+	txg_quota_refill(&b, UINT64_MAX / 2);
+	CU_ASSERT_EQUAL(b.credit, b.cap);
+	CU_ASSERT_EQUAL(b.cap, 2 * b.cost);
+	/* Burst below N: still 1 per worker. */
+	txg_quota_bucket_init(&b, txg_quota_word(10, 1), 4, hz, 0);
+	CU_ASSERT_EQUAL(b.cap, b.cost);
+	/* Big values within the limits do not overflow: R=1e7, B=1e6, N=16, 4 GHz. */
+	txg_quota_bucket_init(&b, txg_quota_word(TXG_QUOTA_RATE_MAX, TXG_QUOTA_BURST_MAX), 16, 4000000000ull, 0);
+	b.credit = 0;
+	txg_quota_refill(&b, b.full_after - 1);
+	CU_ASSERT(b.credit <= b.cap);
+	CU_ASSERT(b.credit >= b.cap - 2 * (uint64_t)TXG_QUOTA_RATE_MAX);
+	/* 50 ms at 4 GHz over 16 workers: R/N * 0.05 = 31250 tokens (of 62500). */
+	b.credit = 0;
+	b.last = 0;
+	txg_quota_refill(&b, 200000000ull);
+	CU_ASSERT_EQUAL(b.credit / b.cost, 31250);
+	CU_ASSERT_EQUAL(b.credit % b.cost, 0);
+	CU_ASSERT_EQUAL(b.cap / b.cost, 62500);
+	/* Unlimited is word 0, whatever the burst. */
+	CU_ASSERT_EQUAL(txg_quota_word(0, 9), 0);
+	char e2[128];
+	CU_ASSERT_EQUAL(txg_quota_check(0, 0, e2, sizeof(e2)), 0);
+	CU_ASSERT_EQUAL(txg_quota_check(1, 0, e2, sizeof(e2)), -1);
+	CU_ASSERT_EQUAL(txg_quota_check(1, 1, e2, sizeof(e2)), 0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -257,6 +358,8 @@ int main(void)
 	CU_add_test(s, "empty_nul_long", test_empty_nul_long);
 	CU_add_test(s, "file", test_file);
 	CU_add_test(s, "small_err_buffer", test_small_err_buffer);
+	CU_add_test(s, "quota_fields", test_quota_fields);
+	CU_add_test(s, "quota_bucket", test_quota_bucket);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -160,8 +160,8 @@ static void receipts_for(struct txg_worker *w, uint32_t n)
 	}
 }
 
-/* Rules 5, 6 and 8 (unknown_sender, duplicate, bad_signature) and queueing
- * (overloaded) for cands[0..n). */
+/* Rules 5, 6, 7 and 8 (unknown_sender, duplicate, rate_limited,
+ * bad_signature) and queueing (overloaded) for cands[0..n). */
 static void judge_cands(struct txg_worker *w, uint32_t n)
 {
 	struct txg_cand *cands = w->cands;
@@ -191,6 +191,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	}
 	/* 6: not already accepted. */
 	uint32_t nv = 0;
+	uint64_t qnow = rte_get_tsc_cycles();
 	for (uint32_t i = 0; i < nl; i += LOOKUP_MAX) {
 		uint32_t k = RTE_MIN(LOOKUP_MAX, nl - i);
 		for (uint32_t j = 0; j < k; j++)
@@ -201,6 +202,13 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			if (pos[j] >= 0) {
 				c->dpos = pos[j];
 				judge(w, c, TXG_ST_DUPLICATE);
+				continue;
+			}
+			/* 7: the member's quota: this worker's bucket must hold
+			 * a token (checked here, charged after rule 8). */
+			struct txg_quota_bucket *qb = txg_quota_bucket(w->members, c->m, w->id, qnow);
+			if (qb && qb->credit < qb->cost) {
+				judge(w, c, TXG_ST_RATE_LIMITED);
 				continue;
 			}
 			w->vitems[nv] = (struct txg_verify_item){.m = c->m, .msg = c->body, .len = c->body_len, .sig = c->sig};
@@ -215,10 +223,23 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	}
 	uint32_t na = 0;
 	for (uint32_t i = 0; i < nv; i++) {
-		if (!w->vok[i])
-			judge(w, &cands[live[i]], TXG_ST_BAD_SIGNATURE);
-		else
-			live[na++] = live[i];
+		struct txg_cand *c = &cands[live[i]];
+		if (!w->vok[i]) {
+			judge(w, c, TXG_ST_BAD_SIGNATURE);
+			continue;
+		}
+		/* 7, charged: only a verified record takes a token, in order;
+		 * one whose bucket earlier records of this burst emptied is
+		 * rate_limited too, so a burst never exceeds the quota. */
+		struct txg_quota_bucket *qb = txg_quota_bucket(w->members, c->m, w->id, qnow);
+		if (qb) {
+			if (qb->credit < qb->cost) {
+				judge(w, c, TXG_ST_RATE_LIMITED);
+				continue;
+			}
+			qb->credit -= qb->cost;
+		}
+		live[na++] = live[i];
 	}
 	/* A record longer than a slot (possible only with mbufs larger than
 	 * the default) cannot be queued: overloaded, never a buffer overrun. */

@@ -1,5 +1,5 @@
 /* A poll-mode worker: polls its RX queues in bursts, parses packets and
- * frames, judges each record (spec section 3, rules 1-6 and 8-9), verifies
+ * frames, judges each record (spec section 3, rules 1-9), verifies
  * signatures in batches and moves accepted transactions to its own
  * single-producer/single-consumer ring towards the orderer. No allocation,
  * locks or system calls per packet; backs off when idle. */
