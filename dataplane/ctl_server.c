@@ -697,6 +697,10 @@ static void handle_line(struct client *c, const char *line, size_t len)
 	txg_ctl_req_free(&q);
 }
 
+/* Milliseconds from t to now; 0 if t is later (t may be stamped after now
+ * was read, while the same pass handles the connection). */
+static uint64_t since(uint64_t now, uint64_t t) { return now > t ? now - t : 0; }
+
 /* ---- connections ---- */
 
 static void on_readable(struct client *c)
@@ -863,7 +867,7 @@ static void *serve(void *arg)
 				continue;
 			}
 			int pending = c->out_len > c->out_off;
-			if (!c->drain_wait && c->in_len && now - c->part_ms >= TXG_CTL_STALL_MS && !c->closing) {
+			if (!c->drain_wait && c->in_len && since(now, c->part_ms) >= TXG_CTL_STALL_MS && !c->closing) {
 				queue_out(c, txg_ctl_answer_err(NULL, "incomplete request line (no newline within 10 s): "
 								     "connection closed"));
 				c->closing = 1;
@@ -872,11 +876,11 @@ static void *serve(void *arg)
 			}
 			if (c->discard_ms && !pending)
 				shutdown(c->fd, SHUT_WR); /* the answer is out: tell the peer it ends */
-			if (c->discard_ms && !pending && (c->eof || now - c->last_ms >= 2000))
+			if (c->discard_ms && !pending && (c->eof || since(now, c->last_ms) >= 2000))
 				client_close(c);
 			else if (!c->drain_wait && !pending && (c->closing || c->eof))
 				client_close(c);
-			else if (!c->drain_wait && now - c->last_ms >= TXG_CTL_IDLE_MS)
+			else if (!c->drain_wait && since(now, c->last_ms) >= TXG_CTL_IDLE_MS)
 				client_close(c);
 		}
 	}
