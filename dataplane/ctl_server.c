@@ -588,12 +588,15 @@ static json_t *cmd_quota_default(const struct txg_ctl_req *q, char *err, size_t 
 	    txg_quota_check(rate, burst, err, errlen) != 0)
 		return NULL;
 	struct txg_members *t = S.a->members;
+	/* Kept beside the members file first, so that a restart sees it. */
+	if (txg_quota_default_save(S.a->cfg.members_file, rate, burst, err, errlen) != 0)
+		return NULL;
 	json_t *prev = quota_json(t->def_rate, t->def_burst);
 	txg_members_set_default_quota(t, rate, burst);
-	RTE_LOG(NOTICE, USER1, "txgate: control: default quota %u/s burst %u (until restart)\n", rate, rate ? burst : 0);
+	RTE_LOG(NOTICE, USER1, "txgate: control: default quota %u/s burst %u\n", rate, rate ? burst : 0);
 	json_t *r = quota_json(rate, burst);
 	json_object_set_new(r, "previous", prev);
-	json_object_set_new(r, "persisted", json_false());
+	json_object_set_new(r, "persisted", json_true());
 	return r;
 }
 

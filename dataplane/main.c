@@ -292,7 +292,18 @@ static int load_members(struct txg_app *a, char *err, size_t errlen)
 		return -1;
 	}
 	txg_members_set_workers(a->members, a->cfg.n_workers);
-	txg_members_set_default_quota(a->members, a->cfg.quota_rate, a->cfg.quota_burst);
+	/* The default quota: the config's, unless one was set at run time
+	 * (txgatectl quota default), kept beside the members file. */
+	uint32_t qr = a->cfg.quota_rate, qb = a->cfg.quota_burst;
+	int qfound = 0;
+	if (txg_quota_default_load(a->cfg.members_file, &qr, &qb, &qfound, err, errlen) != 0) {
+		free(ents);
+		return -1;
+	}
+	if (qfound)
+		fprintf(stderr, "txgate: default quota %u/s burst %u (set at run time, from %s.default-quota)\n", qr,
+			qr ? qb : 0, a->cfg.members_file);
+	txg_members_set_default_quota(a->members, qr, qb);
 	for (size_t i = 0; i < n; i++) {
 		char e[256];
 		if (txg_members_add_q(a->members, ents[i].name, ents[i].pk, ents[i].has_quota, ents[i].rate,

@@ -312,7 +312,10 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int txg_members_file_save(const char *path, const struct txg_member_entry *e, size_t n, char *err, size_t errlen)
+/* Replace path with text[0..len) atomically: a temporary file next to it,
+ * written and fsync'd, renamed over path, then its directory fsync'd. The
+ * file keeps path's mode (0644 when new). 0, or -1 with err. */
+static int atomic_write(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
 	char tmp[4096], dir[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -332,19 +335,7 @@ int txg_members_file_save(const char *path, const struct txg_member_entry *e, si
 		return -1;
 	}
 	(void)fchmod(fd, mode); /* not narrowed by the umask */
-	const char *hdr = "# txgate members: name hexkey [rate burst] (rewritten by txgate's control socket)\n";
-	int bad = write_all(fd, hdr, strlen(hdr));
-	for (size_t i = 0; !bad && i < n; i++) {
-		char line[TXG_MEMBER_NAME_MAX + 1 + 64 + 2 + 24];
-		int k = snprintf(line, sizeof(line), "%s ", e[i].name);
-		for (unsigned j = 0; j < 32; j++)
-			k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", e[i].pk[j]);
-		if (e[i].has_quota)
-			k += snprintf(line + k, sizeof(line) - (size_t)k, " %u %u", e[i].rate, e[i].burst);
-		line[k++] = '\n';
-		bad = write_all(fd, line, (size_t)k);
-	}
-	if (bad || fsync(fd) != 0) {
+	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		txg_errf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -369,6 +360,85 @@ int txg_members_file_save(const char *path, const struct txg_member_entry *e, si
 		return -1;
 	}
 	close(dfd);
+	return 0;
+}
+
+int txg_members_file_save(const char *path, const struct txg_member_entry *e, size_t n, char *err, size_t errlen)
+{
+	enum { LINE = TXG_MEMBER_NAME_MAX + 1 + 64 + 2 + 24 };
+	const char *hdr = "# txgate members: name hexkey [rate burst] (rewritten by txgate's control socket)\n";
+	size_t cap = strlen(hdr) + n * LINE + 1, k = 0;
+	char *text = malloc(cap);
+	if (!text) {
+		txg_errf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	k += (size_t)snprintf(text, cap, "%s", hdr);
+	for (size_t i = 0; i < n; i++) {
+		k += (size_t)snprintf(text + k, cap - k, "%s ", e[i].name);
+		for (unsigned j = 0; j < 32; j++)
+			k += (size_t)snprintf(text + k, cap - k, "%02x", e[i].pk[j]);
+		if (e[i].has_quota)
+			k += (size_t)snprintf(text + k, cap - k, " %u %u", e[i].rate, e[i].burst);
+		text[k++] = '\n';
+	}
+	int rc = atomic_write(path, text, k, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* The file beside the members file that keeps the default quota set at run time. */
+static int default_path(const char *members_path, char *out, size_t cap)
+{
+	return snprintf(out, cap, "%s.default-quota", members_path) < (int)cap ? 0 : -1;
+}
+
+int txg_quota_default_save(const char *members_path, uint32_t rate, uint32_t burst, char *err, size_t errlen)
+{
+	char path[4096], text[64];
+	if (default_path(members_path, path, sizeof(path)) != 0) {
+		txg_errf(err, errlen, "%s: path too long", members_path);
+		return -1;
+	}
+	int n = snprintf(text, sizeof(text), "%u %u\n", rate, burst);
+	return atomic_write(path, text, (size_t)n, err, errlen);
+}
+
+int txg_quota_default_load(const char *members_path, uint32_t *rate, uint32_t *burst, int *found, char *err,
+			   size_t errlen)
+{
+	char path[4096];
+	*found = 0;
+	if (default_path(members_path, path, sizeof(path)) != 0) {
+		txg_errf(err, errlen, "%s: path too long", members_path);
+		return -1;
+	}
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		txg_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	unsigned long r, b;
+	char extra;
+	char line[128];
+	int ok = fgets(line, sizeof(line), f) && sscanf(line, "%lu %lu %c", &r, &b, &extra) == 2 && r <= UINT32_MAX &&
+		 b <= UINT32_MAX;
+	fclose(f);
+	if (!ok) {
+		txg_errf(err, errlen, "%s: expected one line \"RATE BURST\"", path);
+		return -1;
+	}
+	if (txg_quota_check((uint32_t)r, (uint32_t)b, err, errlen) != 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err);
+		txg_errf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	*rate = (uint32_t)r;
+	*burst = (uint32_t)b;
+	*found = 1;
 	return 0;
 }
 

@@ -47,4 +47,12 @@ int txg_members_parse(const char *text, size_t len, const char *fname, struct tx
  * with "PATH: reason" in err (the old file is then untouched). */
 int txg_members_file_save(const char *path, const struct txg_member_entry *e, size_t n, char *err, size_t errlen);
 
+/* Keep the default quota set at run time in MEMBERS_PATH.default-quota
+ * ("RATE BURST"), written atomically like the members file. 0 or -1 (err). */
+int txg_quota_default_save(const char *members_path, uint32_t rate, uint32_t burst, char *err, size_t errlen);
+/* Read it back: 0 with *found 0 if there is none, 0 with *found 1 and the
+ * quota, or -1 with err naming the file and the reason. */
+int txg_quota_default_load(const char *members_path, uint32_t *rate, uint32_t *burst, int *found, char *err,
+			   size_t errlen);
+
 #endif

@@ -10,8 +10,8 @@
 # before the signature); all of beta's records commit. Run 2 (control socket): the
 # config's default quota (1, 3) limits beta; `quota set beta 0 0` lifts it
 # without restart; quota list/default, refusals, the members file and the
-# audit log; a restart keeps the per-member quotas (the runtime default is
-# not kept). Behaviour only: bounds, no timing asserts.
+# audit log; a restart keeps the per-member quotas and the default set at
+# run time. Behaviour only: bounds, no timing asserts.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 [ -x $PY ] || { echo "skip: no /usr/bin/python3"; exit 77; }
@@ -127,7 +127,7 @@ grep -q "^$B $BKEY 0 0\$" "$T/keys/members.txt" || fail "the members file lacks 
 grep -q "^$A $AKEY 1 $BURST\$" "$T/keys/members.txt" || fail "the members file lost $A's quota"
 wait_for '[ "$(stat_of committed)" = 40 ]'
 note "beta: default quota held it to $c, then all 40 committed after quota set 0 0"
-[ "$(ctl quota default 7 9 --json | field persisted)" = false ] || fail "quota default"
+[ "$(ctl quota default 7 9 --json | field persisted)" = true ] || fail "quota default"
 ctl quota list | grep -q "^# default 7 9 " || fail "quota list after quota default"
 ctl quota list | grep -q "^$A 1 $BURST member\$" || fail "quota default changed $A's own quota"
 ctl quota set "$A" 2 4 >/dev/null || fail "quota set $A"
@@ -140,10 +140,10 @@ ctl drain >/dev/null || fail "drain"
 wait $pid || fail "txgate exited non-zero after drain"
 grep -q ' rate_limited=' "$T/run.log" || fail "the summary has no rate_limited="
 
-# Restart: per-member quotas kept, the runtime default is not.
+# Restart: per-member quotas kept, and the default set at run time too.
 start
 ctl quota list >"$T/ql2.out"
-grep -q "^# default 1 3 " "$T/ql2.out" && grep -q "^$A 2 4 member\$" "$T/ql2.out" &&
+grep -q "^# default 7 9 " "$T/ql2.out" && grep -q "^$A 2 4 member\$" "$T/ql2.out" &&
 	grep -q "^$B 0 0 member\$" "$T/ql2.out" || { cat "$T/ql2.out" >&2; fail "quotas after restart"; }
 ctl drain >/dev/null || fail "second drain"
 wait $pid || fail "txgate exited non-zero after the second drain"
