@@ -615,22 +615,55 @@ static uint64_t write_need(const struct txg_store *s, size_t nb, uint64_t recs, 
 	return bytes + (recs + nb + 4) * s->psize;
 }
 
-/* One attempt at a group commit. 0, -1 (err set), or MDB_MAP_FULL. */
-static int commit_once(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
+/* Begin a write transaction and read the head in it: 0, MDB_MAP_FULL,
+ * or -1 with err (nothing left open). */
+static int begin_write(struct txg_store *s, MDB_txn **t, struct txg_store_head *head, char *err, size_t errlen)
 {
-	MDB_txn *t;
-	int rc = mdb_txn_begin(s->env, NULL, 0, &t);
+	int rc = mdb_txn_begin(s->env, NULL, 0, t);
 	if (rc != 0) {
 		if (rc == MDB_MAP_FULL)
 			return rc;
 		store_fail(s, rc, err, errlen, "cannot begin write transaction");
 		return -1;
 	}
-	struct txg_store_head head;
-	if ((rc = read_head(t, s->meta, &head)) != 0) {
+	if ((rc = read_head(*t, s->meta, head)) != 0) {
 		txg_errf(err, errlen, "ledger at %s: cannot read head: %s", s->path, mdb_strerror(rc));
-		goto fail;
+		mdb_txn_abort(*t);
+		return -1;
 	}
+	return 0;
+}
+
+/* Write head and commit t (which is gone afterwards, whatever happens):
+ * 0, MDB_MAP_FULL, or -1 with err. */
+static int finish_write(struct txg_store *s, MDB_txn *t, const struct txg_store_head *head, char *err, size_t errlen)
+{
+	int rc = write_head(t, s->meta, head);
+	if (rc != 0) {
+		mdb_txn_abort(t);
+		if (rc == MDB_MAP_FULL)
+			return rc;
+		store_fail(s, rc, err, errlen, "put head");
+		return -1;
+	}
+	rc = mdb_txn_commit(t);
+	if (rc == MDB_MAP_FULL)
+		return rc;
+	if (rc != 0) {
+		store_fail(s, rc, err, errlen, "commit failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* One attempt at a group commit. 0, -1 (err set), or MDB_MAP_FULL. */
+static int commit_once(struct txg_store *s, const struct txg_store_block *b, size_t nb, char *err, size_t errlen)
+{
+	MDB_txn *t;
+	struct txg_store_head head;
+	int rc = begin_write(s, &t, &head, err, errlen);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < nb; i++) {
 		const struct txg_store_block *bk = &b[i];
 		struct txg_block_hdr h;
@@ -724,20 +757,7 @@ static int commit_once(struct txg_store *s, const struct txg_store_block *b, siz
 		head.timestamp_ms = h.timestamp_ms;
 		txg_block_hash(bk->hdr, head.hash);
 	}
-	if ((rc = write_head(t, s->meta, &head)) != 0) {
-		if (rc == MDB_MAP_FULL)
-			goto full;
-		store_fail(s, rc, err, errlen, "put head");
-		goto fail;
-	}
-	rc = mdb_txn_commit(t); /* frees t whatever happens */
-	if (rc == MDB_MAP_FULL)
-		return rc;
-	if (rc != 0) {
-		store_fail(s, rc, err, errlen, "commit failed");
-		return -1;
-	}
-	return 0;
+	return finish_write(s, t, &head, err, errlen);
 full:
 	mdb_txn_abort(t);
 	return MDB_MAP_FULL;
@@ -875,18 +895,10 @@ static int seal_once(struct txg_store *s, void *arg, char *err, size_t errlen)
 {
 	struct seal_args *a = arg;
 	MDB_txn *t;
-	int rc = mdb_txn_begin(s->env, NULL, 0, &t);
-	if (rc != 0) {
-		if (rc == MDB_MAP_FULL)
-			return rc;
-		store_fail(s, rc, err, errlen, "cannot begin write transaction");
-		return -1;
-	}
 	struct txg_store_head head;
-	if ((rc = read_head(t, s->meta, &head)) != 0) {
-		txg_errf(err, errlen, "ledger at %s: cannot read head: %s", s->path, mdb_strerror(rc));
-		goto fail;
-	}
+	int rc = begin_write(s, &t, &head, err, errlen);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < a->nb; i++) {
 		struct txg_seal_block *bk = &a->b[i];
 		uint64_t height = head.height + 1;
@@ -944,20 +956,7 @@ static int seal_once(struct txg_store *s, void *arg, char *err, size_t errlen)
 		memcpy(bk->hash, head.hash, 32);
 		bk->height = height;
 	}
-	if ((rc = write_head(t, s->meta, &head)) != 0) {
-		if (rc == MDB_MAP_FULL)
-			goto full;
-		store_fail(s, rc, err, errlen, "put head");
-		goto fail;
-	}
-	rc = mdb_txn_commit(t); /* frees t whatever happens */
-	if (rc == MDB_MAP_FULL)
-		return rc;
-	if (rc != 0) {
-		store_fail(s, rc, err, errlen, "commit failed");
-		return -1;
-	}
-	return 0;
+	return finish_write(s, t, &head, err, errlen);
 full:
 	mdb_txn_abort(t);
 	return MDB_MAP_FULL;
