@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"             [--count N] [--seed S] [--now-ms T] [--ttl-ms T] [--max-ttl-ms M]\n"
 		"             [--per-frame K] [--mtu B] [--mix LIST] [--flags N] [--unknown-keys N]\n"
 		"             [--dst-ip A] [--src-ip A] [--dst-ip6 A] [--src-ip6 A] [--port P] [--src-port P]\n"
+		"             [--src-random]\n"
 		"kinds for --mix (kind=weight,...; 'default' = the default mix):\n ");
 	for (int k = 0; k < TG_KIND_NUM; k++)
 		fprintf(f, " %s%s", tg_kind_name((enum tg_kind)k), (k % 6 == 5 && k + 1 < TG_KIND_NUM) ? "\n " : "");
@@ -99,7 +100,7 @@ static int addr(const char *opt, int af, const char *s, uint8_t *out)
 static int cmd_pcap(int argc, char **argv)
 {
 	enum { O_KEYS = 256, O_CHAIN, O_OUT, O_MAN, O_COUNT, O_SEED, O_NOW, O_TTL, O_MAXTTL, O_PERFRAME, O_MTU, O_MIX,
-	       O_FLAGS, O_UNK, O_DST, O_SRC, O_DST6, O_SRC6, O_PORT, O_SPORT, O_HELP };
+	       O_FLAGS, O_UNK, O_DST, O_SRC, O_DST6, O_SRC6, O_PORT, O_SPORT, O_SRCRAND, O_HELP };
 	static const struct option lo[] = {
 		{"keys", required_argument, 0, O_KEYS},	       {"chain", required_argument, 0, O_CHAIN},
 		{"out", required_argument, 0, O_OUT},	       {"manifest", required_argument, 0, O_MAN},
@@ -111,7 +112,8 @@ static int cmd_pcap(int argc, char **argv)
 		{"dst-ip", required_argument, 0, O_DST},       {"src-ip", required_argument, 0, O_SRC},
 		{"dst-ip6", required_argument, 0, O_DST6},     {"src-ip6", required_argument, 0, O_SRC6},
 		{"port", required_argument, 0, O_PORT},	       {"src-port", required_argument, 0, O_SPORT},
-		{"help", no_argument, 0, O_HELP},	       {0, 0, 0, 0}};
+		{"src-random", no_argument, 0, O_SRCRAND},    {"help", no_argument, 0, O_HELP},
+		{0, 0, 0, 0}};
 	struct tg_opts o;
 	memset(&o, 0, sizeof o);
 	o.count = 10000;
@@ -208,6 +210,9 @@ static int cmd_pcap(int argc, char **argv)
 		case O_SPORT:
 			bad = num("src-port", optarg, 65535, &v);
 			v4->sport = v6->sport = (uint16_t)v;
+			break;
+		case O_SRCRAND:
+			o.src_random = 1;
 			break;
 		case O_HELP:
 			usage(stdout);

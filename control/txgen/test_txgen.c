@@ -3,8 +3,9 @@
  * against an independent model: the pcap format, one packet per manifest
  * seq, every packet parses (or fails) as its manifest line says, every
  * record's tx_id and expected status follow the spec's rules in send
- * order, committed tx_ids are unique, every kind appears, and the same
- * seed gives the same bytes. Usage: test_txgen PATH/txgen WORKDIR */
+ * order, committed tx_ids are unique, every kind appears, the same
+ * seed gives the same bytes, and --src-random changes only the IPv4
+ * sources. Usage: test_txgen PATH/txgen WORKDIR */
 #include <CUnit/Basic.h>
 #include <errno.h>
 #include <sodium.h>
@@ -131,8 +132,11 @@ static int load_manifest(const char *path)
 
 static uint32_t ld32(const uint8_t *p) { return txg_ld32(p); }
 
-static int load_pcap(const char *path)
+/* Read the packets of the pcap at path into *out[0..*nout). */
+static int read_pcap(const char *path, struct pkt **out, size_t *nout)
 {
+	struct pkt *ps = NULL;
+	size_t np = 0;
 	size_t n;
 	uint8_t *b = slurp(path, &n);
 	if (!b || n < 24)
@@ -145,17 +149,28 @@ static int load_pcap(const char *path)
 		uint32_t incl = ld32(b + off + 8), orig = ld32(b + off + 12);
 		if (incl != orig || incl > 65535 || n - off - 16 < incl)
 			return -1;
-		pkts = realloc(pkts, (npkts + 1) * sizeof *pkts);
-		if (!pkts)
+		ps = realloc(ps, (np + 1) * sizeof *ps);
+		if (!ps)
 			return -1;
-		pkts[npkts].data = malloc(incl ? incl : 1);
-		memcpy(pkts[npkts].data, b + off + 16, incl);
-		pkts[npkts].len = incl;
-		npkts++;
+		ps[np].data = malloc(incl ? incl : 1);
+		memcpy(ps[np].data, b + off + 16, incl);
+		ps[np].len = incl;
+		np++;
 		off += 16 + incl;
 	}
 	free(b);
+	*out = ps;
+	*nout = np;
 	return 0;
+}
+
+static int load_pcap(const char *path) { return read_pcap(path, &pkts, &npkts); }
+
+static void free_pkts(struct pkt *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].data);
+	free(p);
 }
 
 static int suite_init(void)
@@ -173,7 +188,11 @@ static int suite_init(void)
 	    run("'%s' pcap --keys '%s/keys' %s --seed 5 --out '%s/b.pcap' --manifest '%s/b.tsv' 2>/dev/null", txgen,
 		work, common, work, work) != 0 ||
 	    run("'%s' pcap --keys '%s/keys' %s --seed 6 --out '%s/c.pcap' --manifest '%s/c.tsv' 2>/dev/null", txgen,
-		work, common, work, work) != 0)
+		work, common, work, work) != 0 ||
+	    run("'%s' pcap --keys '%s/keys' %s --seed 5 --src-random --out '%s/d.pcap' --manifest '%s/d.tsv' 2>/dev/null",
+		txgen, work, common, work, work) != 0 ||
+	    run("'%s' pcap --keys '%s/keys' %s --seed 5 --src-random --out '%s/e.pcap' --manifest '%s/e.tsv' 2>/dev/null",
+		txgen, work, common, work, work) != 0)
 		return -1;
 	char p[4096];
 	snprintf(p, sizeof p, "%s/keys/members.txt", work);
@@ -188,9 +207,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	for (size_t i = 0; i < npkts; i++)
-		free(pkts[i].data);
-	free(pkts);
+	free_pkts(pkts, npkts);
 	free(lines);
 	free(members);
 	return 0;
@@ -541,6 +558,91 @@ static void test_manifest_matches(void)
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t distinct_u32(uint32_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_u32);
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += i == 0 || v[i] != v[i - 1];
+	return d;
+}
+
+/* --src-random: the same records, manifest and parse results as without it
+ * (so every checksum is right but where the kind breaks it), with random
+ * IPv4 sources in 1.0.0.0..223.255.255.255 and ports 1024..65535; IPv6
+ * keeps its fixed source; the same seed gives the same bytes. */
+static void test_src_random(void)
+{
+	char a[4096], b[4096];
+	snprintf(a, sizeof a, "%s/d.pcap", work);
+	snprintf(b, sizeof b, "%s/e.pcap", work);
+	CU_ASSERT(same_file(a, b));
+	snprintf(b, sizeof b, "%s/a.pcap", work);
+	CU_ASSERT(!same_file(a, b));
+	snprintf(a, sizeof a, "%s/d.tsv", work);
+	snprintf(b, sizeof b, "%s/a.tsv", work);
+	CU_ASSERT(same_file(a, b));
+	struct pkt *d = NULL;
+	size_t nd = 0;
+	snprintf(a, sizeof a, "%s/d.pcap", work);
+	CU_ASSERT_FATAL(read_pcap(a, &d, &nd) == 0);
+	CU_ASSERT_FATAL(nd == npkts);
+	uint32_t *addrs = calloc(nd, sizeof *addrs), *ports = calloc(nd, sizeof *ports);
+	CU_ASSERT_FATAL(addrs && ports);
+	size_t n4 = 0, ok4 = 0, n6 = 0;
+	static const uint8_t src6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	for (size_t i = 0; i < nd; i++) {
+		const uint8_t *pa = NULL, *pd = NULL;
+		size_t la = 0, ld = 0;
+		int va = 0, vd = 0, fa = 0, fd = 0;
+		const char *ea = parse_pkt(pkts[i].data, pkts[i].len, &pa, &la, &va, &fa);
+		const char *ed = parse_pkt(d[i].data, d[i].len, &pd, &ld, &vd, &fd);
+		int same = d[i].len == pkts[i].len && ((!ea && !ed) || (ea && ed && strcmp(ea, ed) == 0));
+		if (!same)
+			fprintf(stderr, "\npacket %zu: %s without --src-random, %s with it\n", i + 1, ea ? ea : "ok",
+				ed ? ed : "ok");
+		CU_ASSERT(same);
+		if (!ea && !ed) {
+			CU_ASSERT(va == vd && fa == fd && la == ld && memcmp(pa, pd, la) == 0);
+		}
+		const uint8_t *p = d[i].data;
+		size_t l3 = 14;
+		if (d[i].len >= 18 && be16(p + 12) == 0x8100)
+			l3 = 18;
+		if (d[i].len < l3 + 28)
+			continue;
+		uint16_t et = be16(p + l3 - 2);
+		const uint8_t *ip = p + l3;
+		if (et == 0x0800 && (ip[0] & 15) == 5) {
+			uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+			uint16_t sport = be16(ip + 20);
+			CU_ASSERT(src >= 0x01000000u && src <= 0xdfffffffu);
+			CU_ASSERT(sport >= 1024);
+			addrs[n4] = src;
+			ports[n4] = sport;
+			n4++;
+			ok4 += !ed;
+		} else if (et == 0x86dd && d[i].len >= l3 + 48) {
+			CU_ASSERT(memcmp(ip + 8, src6, 16) == 0);
+			CU_ASSERT_EQUAL(be16(ip + 40), 40000);
+			n6++;
+		}
+	}
+	size_t da = distinct_u32(addrs, n4), dp = distinct_u32(ports, n4);
+	CU_ASSERT(n4 > 400 && ok4 > 400 && n6 > 0);
+	CU_ASSERT(da * 100 >= n4 * 98); /* collisions in 2^32 * 7/8 are rare */
+	CU_ASSERT(dp * 100 >= n4 * 90);
+	free(addrs);
+	free(ports);
+	free_pkts(d, nd);
+}
+
 static void test_committed_unique(void)
 {
 	size_t committed = 0, dups = 0;
@@ -592,7 +694,8 @@ int main(int argc, char **argv)
 	if (!s || !CU_add_test(s, "keygen", test_keygen) || !CU_add_test(s, "pcap header", test_pcap_header) ||
 	    !CU_add_test(s, "same seed, same bytes", test_deterministic) ||
 	    !CU_add_test(s, "packets match the manifest and the rules", test_manifest_matches) ||
-	    !CU_add_test(s, "committed ids unique, forged/dup order", test_committed_unique)) {
+	    !CU_add_test(s, "committed ids unique, forged/dup order", test_committed_unique) ||
+	    !CU_add_test(s, "--src-random: random IPv4 sources, right checksums", test_src_random)) {
 		CU_cleanup_registry();
 		return 1;
 	}

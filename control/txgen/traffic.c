@@ -37,6 +37,7 @@ enum path { PATH_V4, PATH_VLAN, PATH_V6 };
 struct gen {
 	const struct tg_opts *o;
 	struct tg_rng rng;
+	struct tg_rng src_rng; /* --src-random: its own stream, so the records stay those of the seed */
 	struct tg_key *keys, *unk;
 	int nkeys;
 	unsigned nunk;
@@ -128,6 +129,23 @@ static void write_pkt(struct gen *g, size_t len)
 		g->err = 1;
 }
 
+/* The IPv4 packet spec for the next packet: o->v4, or with --src-random a
+ * copy in *tmp with a random source address in 1.0.0.0..223.255.255.255 and
+ * a random source port in 1024..65535. */
+static const struct txg_pkt_spec *v4_spec(struct gen *g, struct txg_pkt_spec *tmp)
+{
+	if (!g->o->src_random)
+		return &g->o->v4;
+	*tmp = g->o->v4;
+	uint32_t a = 0x01000000u + (uint32_t)tg_rng_below(&g->src_rng, 223u << 24);
+	tmp->src[0] = (uint8_t)(a >> 24);
+	tmp->src[1] = (uint8_t)(a >> 16);
+	tmp->src[2] = (uint8_t)(a >> 8);
+	tmp->src[3] = (uint8_t)a;
+	tmp->sport = (uint16_t)tg_rng_range(&g->src_rng, 1024, 65535);
+	return tmp;
+}
+
 /* Put recs into one frame in g->frame; returns its length. */
 static size_t frame_of(struct gen *g, uint8_t flags, struct rec *const *recs, unsigned n)
 {
@@ -153,7 +171,8 @@ static void remember(struct gen *g, const struct rec *r)
 static void send_recs(struct gen *g, struct rec *const *recs, unsigned n, enum path p, enum tg_kind k, unsigned st)
 {
 	size_t flen = frame_of(g, g->o->flags, recs, n);
-	struct txg_pkt_spec s = p == PATH_V6 ? g->o->v6 : g->o->v4;
+	struct txg_pkt_spec tmp;
+	struct txg_pkt_spec s = p == PATH_V6 ? g->o->v6 : *v4_spec(g, &tmp);
 	if (p == PATH_VLAN)
 		s.vlan = (uint16_t)tg_rng_range(&g->rng, 1, 4094);
 	g->pkts++;
@@ -217,7 +236,8 @@ static void do_frame_bad(struct gen *g, enum tg_kind k)
 		g->err = 1;
 	}
 	g->pkts++;
-	write_pkt(g, txg_pkt_build(g->pkt, sizeof g->pkt, &g->o->v4, g->frame, flen));
+	struct txg_pkt_spec tmp;
+	write_pkt(g, txg_pkt_build(g->pkt, sizeof g->pkt, v4_spec(g, &tmp), g->frame, flen));
 	manifest(g, k, NULL, tg_kind_name(k));
 	g->drops++;
 	g->per_kind[k]++;
@@ -230,7 +250,8 @@ static void do_pkt_bad(struct gen *g, enum tg_kind k)
 	make_rec(g, &r, V_VALID, PAYLOAD_MAX);
 	size_t flen = frame_of(g, g->o->flags, ptrs, 1);
 	g->pkts++;
-	const struct txg_pkt_spec *s = tg_pkt_bad_af(k) == 6 ? &g->o->v6 : &g->o->v4;
+	struct txg_pkt_spec tmp;
+	const struct txg_pkt_spec *s = tg_pkt_bad_af(k) == 6 ? &g->o->v6 : v4_spec(g, &tmp);
 	write_pkt(g, tg_pkt_build_bad(g->pkt, sizeof g->pkt, s, k, g->frame, flen, &g->rng));
 	manifest(g, k, NULL, tg_kind_expect(k));
 	g->drops++;
@@ -383,6 +404,7 @@ int tg_traffic(const struct tg_opts *o)
 	g->o = o;
 	int rc = -1;
 	tg_rng_seed(&g->rng, o->seed);
+	tg_rng_seed(&g->src_rng, o->seed ^ 0x7372632d72616e64ull);
 	g->nonce = tg_rng_next(&g->rng);
 	g->nkeys = tg_load_keys(o->keys_dir, &g->keys);
 	if (g->nkeys < 0)

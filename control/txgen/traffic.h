@@ -20,6 +20,7 @@ struct tg_opts {
 	unsigned mtu;	     /* largest IP packet made (except deliberately bad ones) */
 	unsigned unknown_keys;
 	uint8_t flags; /* frame flags */
+	int src_random; /* IPv4 packets: random source address and port per packet */
 	double mix[TG_KIND_NUM];
 	struct txg_pkt_spec v4, v6; /* the valid IPv4 and IPv6 paths */
 };
