@@ -60,6 +60,7 @@ struct txg_totals {
 	uint64_t neigh[TXG_NC_NUM]; /* neighbour and echo answers */
 	uint64_t receipts[3];	    /* receipt datagrams sent, entries, dropped (workers and committer) */
 	uint64_t cookie[2];	    /* frames with a cookie: not valid, valid */
+	uint64_t flood[TXG_FC_NUM]; /* flood protection; [LOADED]: workers loaded, [LOAD_PCT]: the highest */
 };
 
 /* Sum every stage's counters (relaxed reads; any thread). */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +88,21 @@ void txg_config_defaults(struct txg_config *c)
 	c->orderer_lcore = UINT_MAX;
 	c->verifier = TXG_VERIFIER_FAST;
 	c->verifier_max_keys = 4096;
+	c->answer_rate = 5000;
+	c->answer_burst = 10000;
+	c->load = 0; /* TXG_LOAD_AUTO */
+	c->load_high_pct = 90;
+	c->load_low_pct = 70;
+	c->load_window_ms = 10;
+	c->load_hold_ms = 500;
+	c->load_full_polls = 64;
+	c->fair_budget = 64;
+	c->fair_prefix4 = 24;
+	c->fair_prefix6 = 56;
+	c->penalty_threshold = 8;
+	c->penalty_halflife_ms = 2000;
+	c->penalty_pairs = 4096;
+	c->sigcache_entries = 65536;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", TXG_CTL_SOCKET_DEFAULT);
 }
 
@@ -245,6 +261,10 @@ static int sec_net(struct ld *l, const char *sec, const char *key, const char *v
 		return num32(l, sec, key, v, 0, 10000000, &c->echo_rate);
 	if (!strcmp(key, "echo_burst"))
 		return num32(l, sec, key, v, 0, 1000000, &c->echo_burst);
+	if (!strcmp(key, "answer_rate"))
+		return num32(l, sec, key, v, 0, 100000000, &c->answer_rate);
+	if (!strcmp(key, "answer_burst"))
+		return num32(l, sec, key, v, 1, 100000000, &c->answer_burst);
 	return 1;
 }
 
@@ -331,6 +351,67 @@ static int sec_ledger(struct ld *l, const char *sec, const char *key, const char
 	return 1;
 }
 
+/* A power of two in [lo, hi], or 0 if zero_ok. */
+static int pow2(struct ld *l, const char *sec, const char *key, const char *v, uint64_t lo, uint64_t hi, int zero_ok,
+		uint32_t *out)
+{
+	if (num32(l, sec, key, v, zero_ok ? 0 : lo, hi, out))
+		return -1;
+	if (*out == 0 && zero_ok)
+		return 0;
+	if (*out < lo || (*out & (*out - 1)))
+		return kerr(l, sec, key, "%s is not a power of two of at least %" PRIu64 "%s", v, lo,
+			    zero_ok ? " (or 0: off)" : "");
+	return 0;
+}
+
+/* auto | on | off */
+static int tristate(struct ld *l, const char *sec, const char *key, const char *v, int *out)
+{
+	if (!strcmp(v, "auto"))
+		*out = 0;
+	else if (!strcmp(v, "on"))
+		*out = 1;
+	else if (!strcmp(v, "off"))
+		*out = 2;
+	else
+		return kerr(l, sec, key, "'%s' is not one of auto, on, off", v);
+	return 0;
+}
+
+/* [dataplane] keys of flood protection (docs/flood.md). */
+static int sec_flood(struct ld *l, const char *sec, const char *key, const char *v)
+{
+	struct txg_config *c = l->c;
+	if (!strcmp(key, "load"))
+		return tristate(l, sec, key, v, &c->load);
+	if (!strcmp(key, "load_high_pct"))
+		return num32(l, sec, key, v, 1, 1000, &c->load_high_pct);
+	if (!strcmp(key, "load_low_pct"))
+		return num32(l, sec, key, v, 0, 1000, &c->load_low_pct);
+	if (!strcmp(key, "load_window_ms"))
+		return num32(l, sec, key, v, 1, 10000, &c->load_window_ms);
+	if (!strcmp(key, "load_hold_ms"))
+		return num32(l, sec, key, v, 0, 600000, &c->load_hold_ms);
+	if (!strcmp(key, "load_full_polls"))
+		return num32(l, sec, key, v, 0, 1000000, &c->load_full_polls);
+	if (!strcmp(key, "fair_budget"))
+		return num32(l, sec, key, v, 1, 65536, &c->fair_budget);
+	if (!strcmp(key, "fair_prefix4"))
+		return num32(l, sec, key, v, 0, 32, &c->fair_prefix4);
+	if (!strcmp(key, "fair_prefix6"))
+		return num32(l, sec, key, v, 0, 128, &c->fair_prefix6);
+	if (!strcmp(key, "penalty_threshold"))
+		return num32(l, sec, key, v, 1, 1000000, &c->penalty_threshold);
+	if (!strcmp(key, "penalty_halflife_ms"))
+		return num32(l, sec, key, v, 1, 3600000, &c->penalty_halflife_ms);
+	if (!strcmp(key, "penalty_pairs"))
+		return pow2(l, sec, key, v, 4, 1u << 24, 0, &c->penalty_pairs);
+	if (!strcmp(key, "sigcache_entries"))
+		return pow2(l, sec, key, v, 16, 1u << 26, 1, &c->sigcache_entries);
+	return 1;
+}
+
 static int sec_dataplane(struct ld *l, const char *sec, const char *key, const char *v)
 {
 	struct txg_config *c = l->c;
@@ -371,7 +452,7 @@ static int sec_dataplane(struct ld *l, const char *sec, const char *key, const c
 	}
 	if (!strcmp(key, "verifier_max_keys"))
 		return num32(l, sec, key, v, 0, 1u << 20, &c->verifier_max_keys);
-	return 1;
+	return sec_flood(l, sec, key, v);
 }
 
 static int sec_port(struct ld *l, const char *sec, const char *key, const char *v)
@@ -387,6 +468,8 @@ static int sec_port(struct ld *l, const char *sec, const char *key, const char *
 		return num16(l, sec, key, v, 16, 32768, &p->rx_desc);
 	if (!strcmp(key, "tx_desc"))
 		return num16(l, sec, key, v, 16, 32768, &p->tx_desc);
+	if (!strcmp(key, "load"))
+		return tristate(l, sec, key, v, &p->load);
 	return 1;
 }
 
@@ -716,6 +799,11 @@ static int load(struct ld *l, struct rte_cfgfile *cfg)
 	}
 	if (c->quota_rate && c->quota_burst == 0) {
 		kerr(l, "chain", "quota_burst", "must be at least 1 when quota_rate is set");
+		goto out;
+	}
+	if (c->load_low_pct > c->load_high_pct) {
+		kerr(l, "dataplane", "load_low_pct", "%" PRIu32 " is above load_high_pct (%" PRIu32 ")", c->load_low_pct,
+		     c->load_high_pct);
 		goto out;
 	}
 	if (!l->have_ledger) {

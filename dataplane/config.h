@@ -30,7 +30,10 @@ struct txg_port_cfg {
 	uint16_t rx_queues;
 	uint16_t rx_desc;
 	uint16_t tx_desc;
+	int load; /* TXG_PORT_LOAD_*: does its traffic signal and obey load (docs/flood.md) */
 };
+
+enum { TXG_PORT_LOAD_AUTO = 0, TXG_PORT_LOAD_ON = 1, TXG_PORT_LOAD_OFF = 2 };
 
 struct txg_rxq_ref {
 	uint16_t port; /* index into txg_config.ports */
@@ -59,6 +62,8 @@ struct txg_config {
 	uint8_t ipv6[TXG_MAX_ADDRS][16];
 	uint32_t neigh_rate, neigh_burst; /* ARP / NS answers per second and burst, per worker and port: 1000, 64 */
 	uint32_t echo_rate, echo_burst;	  /* ICMP / ICMPv6 echo answers likewise: 200, 32 */
+	uint32_t answer_rate, answer_burst; /* answer entries per destination address to frames without a valid
+					     * cookie, per second and burst, per worker: 5000, 10000 (rate 0: unbounded) */
 
 	/* [chain] */
 	uint32_t chain_id;   /* required */
@@ -90,6 +95,17 @@ struct txg_config {
 	unsigned orderer_lcore;	  /* lcore of the orderer; UINT_MAX (unset): the first EAL lcore no worker uses */
 	enum txg_verifier_kind verifier; /* "fast" (default) or "sodium" */
 	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
+	/* Flood protection (docs/flood.md) */
+	int load;			 /* TXG_LOAD_AUTO (default), _ON (always loaded), _OFF (never) */
+	uint32_t load_high_pct, load_low_pct; /* 90, 70 */
+	uint32_t load_window_ms, load_hold_ms; /* 10, 500 */
+	uint32_t load_full_polls;	 /* 64 (0: bursts ignored) */
+	uint32_t fair_budget;		 /* signature checks per burst under load: 64 */
+	uint32_t fair_prefix4, fair_prefix6; /* 24, 56 */
+	uint32_t penalty_threshold;	 /* failures: 8 */
+	uint32_t penalty_halflife_ms;	 /* 2000 */
+	uint32_t penalty_pairs;		 /* 4096, power of two */
+	uint32_t sigcache_entries;	 /* 65536, power of two or 0 (off) */
 
 	/* [metrics] (docs/metrics.md) */
 	char metrics_listen[128]; /* host:port or [v6]:port; default 127.0.0.1:9470; "" = off */

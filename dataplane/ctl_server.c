@@ -312,6 +312,8 @@ static json_t *cmd_stats(void)
 	json_object_set_new(r, "receipts_dropped", U(t.receipts[2]));
 	json_object_set_new(r, "frames_cookie_valid", U(t.cookie[1]));
 	json_object_set_new(r, "frames_cookie_invalid", U(t.cookie[0]));
+	for (unsigned k = 0; k < TXG_FC_NUM; k++)
+		json_object_set_new(r, txg_flood_ctr_name(k), U(t.flood[k]));
 	json_t *ps = json_array();
 	for (unsigned i = 0; i < S.a->cfg.n_ports; i++)
 		json_array_append_new(ps, port_stats(i));

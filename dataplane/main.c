@@ -360,6 +360,28 @@ static int setup_ledger(struct txg_app *a, const struct txg_store_opts *so, cons
 	return 0;
 }
 
+/* Whether config port i's traffic signals and obeys load (docs/flood.md):
+ * [portN] load, where auto means on, except for a net_pcap replay, which
+ * the worker paces itself and which can never lose a packet. */
+static void load_on(struct txg_app *a, unsigned i)
+{
+	const struct txg_config *c = &a->cfg;
+	uint16_t port = a->port_ids[i];
+	int on = c->ports[i].load == TXG_PORT_LOAD_ON;
+	const char *why = on ? "on" : "off";
+	if (c->ports[i].load == TXG_PORT_LOAD_AUTO) {
+		struct rte_eth_dev_info info;
+		int replay = rte_eth_dev_info_get(port, &info) == 0 && info.driver_name &&
+			     strcmp(info.driver_name, "net_pcap") == 0;
+		on = !replay;
+		why = replay ? "off (auto: a net_pcap replay is paced by its worker)" : "on (auto)";
+	}
+	for (unsigned w = 0; w < a->n_workers; w++)
+		txg_worker_port_load(&a->workers[w], port, on);
+	if (c->load != TXG_LOAD_OFF)
+		fprintf(stderr, "txgate: [%s] load signal %s\n", c->ports[i].name, why);
+}
+
 /* Neighbour and echo answers on config port i (started with ntxq TX
  * queues): every worker with a TX queue of its own answers there, and main
  * announces the addresses on the last queue. A port that reaches a network
@@ -513,6 +535,7 @@ static int setup(struct txg_app *a, char *err, size_t errlen)
 			return -1;
 		a->n_ports_started = i + 1;
 		answer_on(a, i, ntxq);
+		load_on(a, i);
 	}
 	struct txg_committer_params cp;
 	txg_params_committer(c, &cp);

@@ -194,6 +194,24 @@ size_t txg_metrics_render(const struct txg_metrics_snap *s, char *buf, size_t ca
 	       "Frames that carried a cookie, by result (invalid ones are treated as uncookied).");
 	put(&o, "txgate_frames_cookie_total{result=\"valid\"} %" PRIu64 "\n", t->cookie[1]);
 	put(&o, "txgate_frames_cookie_total{result=\"invalid\"} %" PRIu64 "\n", t->cookie[0]);
+	one(&o, "txgate_workers_loaded", "gauge", "Workers under load now (docs/flood.md).", t->flood[TXG_FC_LOADED]);
+	one(&o, "txgate_load_percent", "gauge",
+	    "Work asked of the busiest worker in its last window, percent of the window (skipped checks priced in).",
+	    t->flood[TXG_FC_LOAD_PCT]);
+	one(&o, "txgate_load_enters_total", "counter", "Times a worker became loaded.", t->flood[TXG_FC_LOAD_ENTERS]);
+	family(&o, "txgate_flood_records_total", "counter",
+	       "Records handled by flood protection, by action (docs/flood.md).");
+	for (unsigned k = TXG_FC_UNCOOKIED; k <= TXG_FC_PENALTY_DROPPED; k++)
+		put(&o, "txgate_flood_records_total{action=\"%s\"} %" PRIu64 "\n", txg_flood_ctr_name(k), t->flood[k]);
+	one(&o, "txgate_penalty_boxed_total", "counter", "Times a (member, source prefix) pair was put in the penalty box.",
+	    t->flood[TXG_FC_PENALTY_BOXED]);
+	one(&o, "txgate_answers_limited_total", "counter",
+	    "Answer entries not sent: their destination's bucket was empty (frames without a valid cookie).",
+	    t->flood[TXG_FC_ANSWERS_LIMITED]);
+	one(&o, "txgate_tag_duplicates_total", "counter", "Duplicates found through the signature tag cache.",
+	    t->flood[TXG_FC_TAG_DUPLICATES]);
+	one(&o, "txgate_signatures_verified_total", "counter", "Signatures checked by the workers.",
+	    t->flood[TXG_FC_VERIFIED]);
 
 	if (s->txn_pool_size) {
 		one(&o, "txgate_txn_pool_used", "gauge", "Transaction slots in use.", s->txn_pool_used);

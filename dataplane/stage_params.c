@@ -23,6 +23,21 @@ void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *
 	p->neigh_burst = c->neigh_burst;
 	p->echo_rate = c->echo_rate;
 	p->echo_burst = c->echo_burst;
+	p->load = (struct txg_load_params){.high_pct = c->load_high_pct,
+					   .low_pct = c->load_low_pct,
+					   .window_ms = c->load_window_ms,
+					   .hold_ms = c->load_hold_ms,
+					   .full_polls = c->load_full_polls,
+					   .mode = c->load};
+	p->fair_budget = c->fair_budget;
+	p->prefix4 = (uint8_t)c->fair_prefix4;
+	p->prefix6 = (uint8_t)c->fair_prefix6;
+	p->penalty_threshold = c->penalty_threshold;
+	p->penalty_halflife_ms = c->penalty_halflife_ms;
+	p->penalty_pairs = c->penalty_pairs;
+	p->answer_rate = c->answer_rate;
+	p->answer_burst = c->answer_burst;
+	p->sigcache_entries = c->sigcache_entries;
 }
 
 void txg_params_orderer(const struct txg_config *c, struct txg_orderer_params *p)

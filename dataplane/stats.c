@@ -54,6 +54,13 @@ void txg_app_totals(const struct txg_app *a, struct txg_totals *t)
 			t->receipts[k] += TXG_STAT_GET(s->receipts[k]);
 		for (unsigned k = 0; k < 2; k++)
 			t->cookie[k] += TXG_STAT_GET(s->cookie[k]);
+		for (unsigned k = 0; k < TXG_FC_NUM; k++) {
+			uint64_t v = TXG_STAT_GET(s->flood[k]);
+			if (k == TXG_FC_LOAD_PCT)
+				t->flood[k] = v > t->flood[k] ? v : t->flood[k];
+			else
+				t->flood[k] += v;
+		}
 	}
 	for (unsigned k = 0; k < 3; k++)
 		t->receipts[k] += TXG_STAT_GET(c->receipts[k]);
@@ -109,6 +116,9 @@ void txg_app_summary(const struct txg_totals *t, uint64_t elapsed_ms, uint64_t a
 	fprintf(stderr, "\n  receipts_sent=%" PRIu64 " receipt_entries=%" PRIu64 " receipts_dropped=%" PRIu64
 			" frames_cookie_valid=%" PRIu64 " frames_cookie_invalid=%" PRIu64,
 		t->receipts[0], t->receipts[1], t->receipts[2], t->cookie[1], t->cookie[0]);
+	fprintf(stderr, "\n ");
+	for (unsigned k = 0; k < TXG_FC_NUM; k++)
+		fprintf(stderr, " %s=%" PRIu64, txg_flood_ctr_name(k), t->flood[k]);
 	fprintf(stderr, "\n  active_ms=%" PRIu64 " committed_tx_per_s=%" PRIu64 "\n", active_ms,
 		t->status[TXG_ST_COMMITTED] * 1000u / (active_ms ? active_ms : 1));
 }
@@ -144,6 +154,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "receipts_dropped", t.receipts[2]);
 	rte_tel_data_add_dict_u64(d, "frames_cookie_valid", t.cookie[1]);
 	rte_tel_data_add_dict_u64(d, "frames_cookie_invalid", t.cookie[0]);
+	for (unsigned k = 0; k < TXG_FC_NUM; k++)
+		rte_tel_data_add_dict_u64(d, txg_flood_ctr_name(k), t.flood[k]);
 	return 0;
 }
 

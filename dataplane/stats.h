@@ -8,6 +8,7 @@
 
 #include <rte_common.h>
 
+#include "flood.h"
 #include "neigh.h"
 #include "pkt.h"
 #include "wire.h"
@@ -23,6 +24,7 @@ struct txg_worker_stats {
 	uint64_t neigh[TXG_NC_NUM];	/* neighbour and echo answers (dataplane/neigh.h) */
 	uint64_t receipts[3];		/* receipt datagrams sent, entries in them, datagrams dropped */
 	uint64_t cookie[2];		/* frames with a cookie: [0] not valid (treated as none), [1] valid */
+	uint64_t flood[TXG_FC_NUM];	/* flood protection (dataplane/flood.h) */
 	uint64_t polls, idle_sleeps;
 } __rte_cache_aligned;
 

@@ -6,8 +6,11 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_random.h>
 
 #include "clock.h"
 #include "txn.h"
@@ -15,6 +18,7 @@
 /* Fewest bytes a record takes: body_len field, minimal body, signature. */
 #define REC_MIN (2u + TXG_BODY_MIN + TXG_SIG_LEN)
 #define LOOKUP_MAX 64u
+#define TXG_WORKER_ANSWER_SLOTS 4096u /* destination buckets of the answer bound */
 
 /* A record comes from one single-segment mbuf of the pool txgate creates
  * (RTE_MBUF_DEFAULT_BUF_SIZE), so it always fits a transaction slot. */
@@ -32,6 +36,10 @@ struct txg_cand {
 	uint8_t status; /* TXG_ST_ACCEPTED while still in the running */
 	uint8_t has_id; /* tx_id computed */
 	int32_t dpos;	/* duplicate: its slot in the dedupe window */
+	uint8_t cookied; /* its frame had a valid cookie */
+	uint8_t silent;	/* dropped unanswered (penalty box) */
+	uint8_t tagged;	/* tx_id came from the signature tag cache (a hint) */
+	uint64_t tag;	/* signature tag (0: not computed) */
 	uint8_t tx_id[TXG_ID_LEN];
 };
 
@@ -66,8 +74,32 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 	w->ports = rte_zmalloc_socket("wports", sizeof(*w->ports) * RTE_MAX_ETHPORTS, RTE_CACHE_LINE_SIZE, sock);
 	w->port_mac = rte_zmalloc_socket("wmac", 6 * RTE_MAX_ETHPORTS, 0, sock);
 	w->port_txq = rte_malloc_socket("wtxq", sizeof(uint16_t) * RTE_MAX_ETHPORTS, 0, sock);
+	/* Flood protection. */
+	w->prefix4 = p->prefix4;
+	w->prefix6 = p->prefix6;
+	w->seed = rte_rand();
+	w->port_load = rte_zmalloc_socket("wload", RTE_MAX_ETHPORTS, 0, sock);
+	w->fair = rte_zmalloc_socket("fair", sizeof(*w->fair), RTE_CACHE_LINE_SIZE, sock);
+	w->pick = rte_zmalloc_socket("pick", sizeof(uint32_t) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->rest = rte_zmalloc_socket("rest", sizeof(uint32_t) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->pfx = rte_zmalloc_socket("pfx", sizeof(uint64_t) * w->burst, RTE_CACHE_LINE_SIZE, sock);
+	w->cookied = rte_zmalloc_socket("cookied", w->burst, RTE_CACHE_LINE_SIZE, sock);
+	uint32_t pen_sets = p->penalty_pairs / TXG_PEN_WAYS ? p->penalty_pairs / TXG_PEN_WAYS : 1;
+	void *pen = rte_zmalloc_socket("pen", txg_penalty_mem(pen_sets), RTE_CACHE_LINE_SIZE, sock);
+	void *ans = rte_zmalloc_socket("ans", txg_answers_mem(TXG_WORKER_ANSWER_SLOTS), RTE_CACHE_LINE_SIZE, sock);
+	void *sc = p->sigcache_entries
+			   ? rte_zmalloc_socket("sigcache", txg_sigcache_mem(p->sigcache_entries), RTE_CACHE_LINE_SIZE, sock)
+			   : NULL;
+	txg_penalty_init(&w->pen, pen, pen_sets, p->penalty_threshold, p->penalty_halflife_ms);
+	txg_answers_init(&w->ans, ans, TXG_WORKER_ANSWER_SLOTS, p->answer_rate, p->answer_burst, rte_get_tsc_hz(),
+			 rte_rand());
+	txg_sigcache_init(&w->sc, sc, p->sigcache_entries, rte_rand());
+	if (w->fair)
+		txg_fair_init(w->fair, p->fair_budget);
+	txg_load_init(&w->load, &p->load, rte_get_tsc_hz(), rte_get_tsc_cycles());
 	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs ||
-	    !w->ports || !w->port_mac || !w->port_txq) {
+	    !w->ports || !w->port_mac || !w->port_txq || !w->port_load || !w->fair || !w->pick || !w->rest || !w->pfx ||
+	    !w->cookied || !pen || !ans || (p->sigcache_entries && !sc)) {
 		snprintf(err, errlen, "worker %u: out of memory for scratch", id);
 		txg_worker_fini(w);
 		return -1;
@@ -85,8 +117,31 @@ void txg_worker_set_replies(struct txg_worker *w, struct rte_mempool *pool, cons
 	txg_outbox_init(&w->outbox, pool, cookies, (const uint8_t(*)[6])w->port_mac, w->port_txq);
 }
 
+void txg_worker_port_load(struct txg_worker *w, uint16_t port, int on)
+{
+	if (port < RTE_MAX_ETHPORTS)
+		w->port_load[port] = on ? 1 : 0;
+}
+
 void txg_worker_fini(struct txg_worker *w)
 {
+	rte_free(w->port_load);
+	rte_free(w->fair);
+	rte_free(w->pick);
+	rte_free(w->rest);
+	rte_free(w->pfx);
+	rte_free(w->cookied);
+	rte_free(w->pen.e);
+	rte_free(w->ans.b);
+	rte_free(w->sc.e);
+	w->port_load = NULL;
+	w->fair = NULL;
+	w->pick = w->rest = NULL;
+	w->pfx = NULL;
+	w->cookied = NULL;
+	w->pen.e = NULL;
+	w->ans.b = NULL;
+	w->sc.e = NULL;
 	rte_free(w->cands);
 	rte_free(w->ports);
 	rte_free(w->port_mac);
@@ -128,6 +183,20 @@ static void reply_addr(const struct txg_worker *w, uint16_t i, struct txg_reply_
 	to->local_port = pi->dport;
 }
 
+/* Whether an answer to packet pkt's source may go: frames with a valid
+ * cookie proved their address and are always answered; the others take a
+ * token of their destination's bucket (reflection bound, docs/flood.md). */
+static int answer_ok(struct txg_worker *w, uint16_t pkt)
+{
+	if (w->cookied[pkt])
+		return 1;
+	const struct txg_pkt_info *pi = &w->pinfo[pkt];
+	if (txg_answers_take(&w->ans, pi->af, pi->src, rte_get_tsc_cycles()))
+		return 1;
+	TXG_STAT_INC(w->stats.flood[TXG_FC_ANSWERS_LIMITED], 1);
+	return 0;
+}
+
 /* Queue the receipt entry of a record judged here (spec section 4):
  * rejections at once, accepted only for ADMIT frames; a duplicate of a
  * committed transaction carries its location. */
@@ -150,9 +219,11 @@ static void receipts_for(struct txg_worker *w, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct txg_cand *c = &w->cands[i];
-		if (!(c->frame_flags & TXG_FRAME_F_RECEIPT))
+		if (!(c->frame_flags & TXG_FRAME_F_RECEIPT) || c->silent)
 			continue;
 		if (c->status == TXG_ST_ACCEPTED && !(c->frame_flags & TXG_FRAME_F_ADMIT))
+			continue;
+		if (!answer_ok(w, c->pkt))
 			continue;
 		if (!c->has_id)
 			txg_tx_id(c->body, c->body_len, c->tx_id);
@@ -160,8 +231,44 @@ static void receipts_for(struct txg_worker *w, uint32_t n)
 	}
 }
 
+/* The signature tags of cands live[0..n), each cache slot prefetched,
+ * then each tx_id: from the tag cache when it holds the record's tag (a
+ * hint the dedupe window then confirms), else BLAKE2b. */
+static void cand_ids(struct txg_worker *w, const uint32_t *live, uint32_t n)
+{
+	struct txg_cand *cands = w->cands;
+	if (w->sc.e) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct txg_cand *c = &cands[live[i]];
+			/* CRC32C (SSE4.2 where the CPU has it) of the signature and
+			 * of the body, seeded from the cache's key: cheap next to
+			 * BLAKE2b. Not collision-proof, and need not be: a hit is
+			 * confirmed by the dedupe window, so the worst a crafted
+			 * collision gets is a forgery of a known record judged
+			 * duplicate instead of bad_signature (dropped unverified
+			 * either way). */
+			uint32_t hs = rte_hash_crc(c->sig, TXG_SIG_LEN, (uint32_t)w->sc.seed);
+			uint32_t hb = rte_hash_crc(c->body, c->body_len, (uint32_t)(w->sc.seed >> 32));
+			c->tag = ((uint64_t)hs << 32 | hb) | 1u;
+			rte_prefetch0(txg_sigcache_slot(&w->sc, c->tag));
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct txg_cand *c = &cands[live[i]];
+		c->has_id = 1;
+		if (c->tag && txg_sigcache_get(&w->sc, c->tag, c->tx_id)) {
+			c->tagged = 1;
+			continue;
+		}
+		txg_tx_id(c->body, c->body_len, c->tx_id);
+	}
+}
+
 /* Rules 5, 6, 7 and 8 (unknown_sender, duplicate, rate_limited,
- * bad_signature) and queueing (overloaded) for cands[0..n). */
+ * bad_signature) and queueing (overloaded) for cands[0..n). Under load
+ * (docs/flood.md) records of frames without a valid cookie are answered
+ * overloaded unchecked, a boxed (member, prefix) pair's records are
+ * dropped unanswered, and the checks are shared between source prefixes. */
 static void judge_cands(struct txg_worker *w, uint32_t n)
 {
 	struct txg_cand *cands = w->cands;
@@ -170,6 +277,9 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	struct txg_member *mem[LOOKUP_MAX];
 	int32_t pos[LOOKUP_MAX];
 	uint32_t nl = 0;
+	const int loaded = w->loaded_now;
+	uint64_t *fl = w->stats.flood;
+	uint64_t skipped = 0; /* checks not done because of load */
 
 	/* 5: sender must be an active member. */
 	for (uint32_t i = 0; i < n; i += LOOKUP_MAX) {
@@ -184,11 +294,25 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 				continue;
 			}
 			c->m = mem[j];
-			txg_tx_id(c->body, c->body_len, c->tx_id);
-			c->has_id = 1;
+			if (loaded) {
+				if (!c->cookied) { /* no valid cookie: not checked */
+					judge(w, c, TXG_ST_OVERLOADED);
+					TXG_STAT_INC(fl[TXG_FC_UNCOOKIED], 1);
+					skipped++;
+					continue;
+				}
+				if (txg_penalty_boxed(&w->pen, txg_penalty_key(c->m, w->pfx[c->pkt]), w->now_ms)) {
+					judge(w, c, TXG_ST_OVERLOADED);
+					c->silent = 1;
+					TXG_STAT_INC(fl[TXG_FC_PENALTY_DROPPED], 1);
+					skipped++;
+					continue;
+				}
+			}
 			live[nl++] = i + j;
 		}
 	}
+	cand_ids(w, live, nl);
 	/* 6: not already accepted. */
 	uint32_t nv = 0;
 	uint64_t qnow = rte_get_tsc_cycles();
@@ -202,7 +326,13 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			if (pos[j] >= 0) {
 				c->dpos = pos[j];
 				judge(w, c, TXG_ST_DUPLICATE);
+				if (c->tagged)
+					TXG_STAT_INC(fl[TXG_FC_TAG_DUPLICATES], 1);
 				continue;
+			}
+			if (unlikely(c->tagged)) { /* a hint the window did not confirm: the real id */
+				txg_tx_id(c->body, c->body_len, c->tx_id);
+				c->tagged = 0;
 			}
 			/* 7: the member's quota: this worker's bucket must hold
 			 * a token (checked here, charged after rule 8). */
@@ -211,23 +341,58 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 				judge(w, c, TXG_ST_RATE_LIMITED);
 				continue;
 			}
-			w->vitems[nv] = (struct txg_verify_item){.m = c->m, .msg = c->body, .len = c->body_len, .sig = c->sig};
 			live[nv++] = live[i + j];
 		}
 	}
+	/* Under load the checks are shared fairly between source prefixes:
+	 * what is past a prefix's share of this burst is answered overloaded. */
+	if (loaded && nv) {
+		uint32_t nq = 0, nr = 0;
+		for (uint32_t i = 0; i < nv; i++) {
+			struct txg_cand *c = &cands[live[i]];
+			if (txg_fair_push(w->fair, w->pfx[c->pkt], live[i]) != 0)
+				w->rest[nr++] = live[i];
+		}
+		uint32_t nrest = 0;
+		nq = txg_fair_pick(w->fair, w->pick, w->rest + nr, &nrest);
+		nr += nrest;
+		for (uint32_t i = 0; i < nr; i++) {
+			judge(w, &cands[w->rest[i]], TXG_ST_OVERLOADED);
+			TXG_STAT_INC(fl[TXG_FC_DEFERRED], 1);
+		}
+		skipped += nr;
+		memcpy(live, w->pick, sizeof(*live) * nq);
+		nv = nq;
+	}
+	if (skipped)
+		txg_load_work(&w->load, 0, skipped);
 	/* 8: the signature. */
+	for (uint32_t i = 0; i < nv; i++) {
+		struct txg_cand *c = &cands[live[i]];
+		w->vitems[i] = (struct txg_verify_item){.m = c->m, .msg = c->body, .len = c->body_len, .sig = c->sig};
+	}
 	if (nv) {
 		uint64_t tv = rte_get_tsc_cycles();
 		txg_verify_burst(w->vitems, nv, w->vok);
+		uint64_t dt = rte_get_tsc_cycles() - tv;
 		txg_hist_observe(&w->hist_verify, txg_us_since(tv));
+		txg_load_sig_cost(&w->load, dt, nv);
+		TXG_STAT_INC(fl[TXG_FC_VERIFIED], nv);
 	}
 	uint32_t na = 0;
 	for (uint32_t i = 0; i < nv; i++) {
 		struct txg_cand *c = &cands[live[i]];
 		if (!w->vok[i]) {
 			judge(w, c, TXG_ST_BAD_SIGNATURE);
+			/* Only a pair whose address a cookie proved earns a
+			 * penalty: a forger cannot aim one at someone else. */
+			if (c->cookied &&
+			    txg_penalty_fail(&w->pen, txg_penalty_key(c->m, w->pfx[c->pkt]), w->now_ms))
+				TXG_STAT_INC(fl[TXG_FC_PENALTY_BOXED], 1);
 			continue;
 		}
+		if (c->tag) /* verified: its copies may be found by tag */
+			txg_sigcache_put(&w->sc, c->tag, c->tx_id);
 		/* 7, charged: only a verified record takes a token, in order;
 		 * one whose bucket earlier records of this burst emptied is
 		 * rate_limited too, so a burst never exceeds the quota. */
@@ -368,6 +533,9 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	w->cur_port = port;
 	w->mbufs_cur = pkts;
 	w->paused_now = w->paused ? __atomic_load_n(w->paused, __ATOMIC_ACQUIRE) : 0;
+	w->now_ms = now_ms;
+	const int load_port = w->port_load[port];
+	w->loaded_now = load_port && w->load.loaded;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		bytes += m->pkt_len;
@@ -389,12 +557,17 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 		if (fe != TXG_FE_OK)
 			continue;
 		TXG_STAT_INC(st->records, fv.count);
+		w->cookied[i] = 0;
 		if (fv.cookie) {
 			struct txg_cookie_flow f = {.af = pi->af, .client_port = pi->sport, .appl_port = pi->dport};
 			memcpy(f.client, pi->src, 16);
 			memcpy(f.appl, pi->dst, 16);
 			int ok = w->cookies && txg_cookie_check(w->cookies, &f, fv.cookie);
 			TXG_STAT_INC(st->cookie[ok], 1);
+			if (ok) {
+				w->cookied[i] = 1;
+				w->pfx[i] = txg_flood_prefix(pi->af, pi->src, w->prefix4, w->prefix6, w->seed);
+			}
 		}
 		if (nc + fv.count > w->cand_cap) {
 			judge_cands(w, nc);
@@ -406,7 +579,7 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 			unsigned s = txg_check_static(rv->body, w->chain_id, now_ms, w->max_ttl_ms);
 			if (s != TXG_ST_COMMITTED) {
 				TXG_STAT_INC(st->status[s], 1);
-				if (fv.flags & TXG_FRAME_F_RECEIPT) {
+				if ((fv.flags & TXG_FRAME_F_RECEIPT) && answer_ok(w, i)) {
 					uint8_t id[TXG_ID_LEN];
 					txg_tx_id(rv->body, rv->body_len, id);
 					receipt(w, i, id, s, -1);
@@ -425,6 +598,10 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 			c->has_id = 0;
 			c->dpos = -1;
 			c->m = NULL;
+			c->cookied = w->cookied[i];
+			c->silent = 0;
+			c->tagged = 0;
+			c->tag = 0;
 		}
 	}
 	if (nc) {
@@ -440,9 +617,26 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	TXG_STAT_SET(st->receipts[2], os->dropped);
 	if (st->records != records0) /* each record's decision, weighted */
 		txg_hist_observe_n(&w->hist_decide, txg_us_since(t_rx), st->records - records0);
+	if (load_port)
+		txg_load_work(&w->load, rte_get_tsc_cycles() - t_rx, 0);
 	TXG_STAT_INC(st->rx_packets, n);
 	TXG_STAT_INC(st->rx_bytes, bytes);
 	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* After each poll: the load state and its counters. */
+static inline void load_poll(struct txg_worker *w, int full)
+{
+	struct txg_load *l = &w->load;
+	uint64_t enters = l->enters;
+	uint32_t pct = l->last_pct;
+	txg_load_poll(l, full, rte_get_tsc_cycles());
+	if (l->enters != enters)
+		TXG_STAT_SET(w->stats.flood[TXG_FC_LOAD_ENTERS], l->enters);
+	if (l->last_pct != pct)
+		TXG_STAT_SET(w->stats.flood[TXG_FC_LOAD_PCT], l->last_pct);
+	if (w->stats.flood[TXG_FC_LOADED] != l->loaded)
+		TXG_STAT_SET(w->stats.flood[TXG_FC_LOADED], l->loaded);
 }
 
 int txg_worker_main(void *arg)
@@ -454,14 +648,17 @@ int txg_worker_main(void *arg)
 	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now_ms = txg_now_ms();
 		uint32_t got = 0;
+		int full = 0;
 		for (uint16_t q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rx_port[q], w->rx_queue[q], w->mbufs, w->burst);
 			if (n) {
+				full |= n == w->burst && w->port_load[w->rx_port[q]];
 				txg_worker_burst(w, w->mbufs, n, w->rx_port[q], now_ms);
 				got += n;
 			}
 		}
 		TXG_STAT_INC(w->stats.polls, 1);
+		load_poll(w, full);
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		if (got) {
 			idle = 0;

@@ -15,6 +15,7 @@
 
 #include "bounds.h"
 #include "dedupe.h"
+#include "flood.h"
 #include "members.h"
 #include "neigh.h"
 #include "hist.h"
@@ -38,6 +39,15 @@ struct txg_worker_params {
 	uint32_t idle_spins, idle_sleep_us;
 	uint32_t neigh_rate, neigh_burst; /* ARP / NS answers, per port */
 	uint32_t echo_rate, echo_burst;	  /* echo answers, per port */
+	/* Flood protection (docs/flood.md). */
+	struct txg_load_params load;
+	uint32_t fair_budget;		  /* signature checks per burst under load */
+	uint8_t prefix4, prefix6;	  /* source prefix lengths for fairness and penalties */
+	uint32_t penalty_threshold;	  /* failures that box a (member, prefix) pair */
+	uint32_t penalty_halflife_ms;
+	uint32_t penalty_pairs;		  /* pairs tracked, power of two >= 4 */
+	uint32_t answer_rate, answer_burst; /* answers per destination to frames without a valid cookie; rate 0: unbounded */
+	uint32_t sigcache_entries;	  /* power of two, 0: off */
 };
 
 /* A worker's side of one port for neighbour and echo answers. */
@@ -88,6 +98,21 @@ struct txg_worker {
 	const volatile int *paused;
 	int paused_now;
 	uint16_t cur_port;	  /* port of the burst being processed */
+	uint64_t now_ms;	  /* clock of the burst being processed */
+
+	/* Flood protection (docs/flood.md). */
+	struct txg_load load;
+	uint8_t *port_load;	  /* [RTE_MAX_ETHPORTS]: 1 if the port's traffic signals and obeys load */
+	int loaded_now;		  /* this burst: loaded, and its port obeys load */
+	uint8_t prefix4, prefix6;
+	uint64_t seed;		  /* keys the prefix hash */
+	struct txg_fair *fair;
+	struct txg_penalty pen;
+	struct txg_answers ans;
+	struct txg_sigcache sc;
+	uint32_t *pick, *rest;	  /* scratch for the fair scheduler */
+	uint64_t *pfx;		  /* [burst]: source prefix key of each packet with a valid cookie */
+	uint8_t *cookied;	  /* [burst]: 1 if the packet's frame had a valid cookie */
 
 	/* Scratch, sized at creation. */
 	uint32_t cand_cap;
@@ -117,6 +142,10 @@ void txg_worker_answer_on(struct txg_worker *w, const struct txg_worker_params *
 int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, unsigned id, char *err, size_t errlen);
 /* Release the scratch. */
 void txg_worker_fini(struct txg_worker *w);
+
+/* Whether DPDK port `port`'s traffic signals and obeys load (default: no).
+ * Call before the worker runs. */
+void txg_worker_port_load(struct txg_worker *w, uint16_t port, int on);
 
 /* Lcore entry point: arg is a struct txg_worker. Returns when *stop. */
 int txg_worker_main(void *arg);
