@@ -191,6 +191,7 @@ int txg_answers_take(struct txg_answers *a, uint8_t af, const uint8_t *addr, uin
 /* One set: the tags first (one cache line to probe), then their ids. */
 struct txg_sig_set {
 	uint64_t tag[TXG_SIG_WAYS]; /* 0: empty */
+	uint32_t gen[TXG_SIG_WAYS]; /* the caller's generation when it was put */
 	uint8_t tx_id[TXG_SIG_WAYS][32];
 };
 
@@ -220,9 +221,10 @@ static inline const void *txg_sigcache_slot(const struct txg_sigcache *c, uint64
 {
 	return &c->e[(tag >> 8) & c->mask];
 }
-/* 1 and the cached tx_id if tag is held, else 0. A hit is a hint, never a
- * proof: the caller confirms it (the dedupe window) before relying on it. */
-static inline int txg_sigcache_get(const struct txg_sigcache *c, uint64_t tag, uint8_t id[32])
+/* 1, the cached tx_id and the generation it was put with if tag is held,
+ * else 0. A hit is a hint, never a proof: the caller confirms it (the
+ * dedupe window) before relying on it. */
+static inline int txg_sigcache_get(const struct txg_sigcache *c, uint64_t tag, uint8_t id[32], uint32_t *gen)
 {
 	if (!c->e)
 		return 0;
@@ -230,13 +232,14 @@ static inline int txg_sigcache_get(const struct txg_sigcache *c, uint64_t tag, u
 	for (unsigned w = 0; w < TXG_SIG_WAYS; w++)
 		if (st->tag[w] == tag) {
 			memcpy(id, st->tx_id[w], 32);
+			*gen = st->gen[w];
 			return 1;
 		}
 	return 0;
 }
 /* Remember tag -> id (call only after the record's signature verified):
  * an empty way, else the way the tag's low bits name. */
-static inline void txg_sigcache_put(struct txg_sigcache *c, uint64_t tag, const uint8_t id[32])
+static inline void txg_sigcache_put(struct txg_sigcache *c, uint64_t tag, const uint8_t id[32], uint32_t gen)
 {
 	if (!c->e)
 		return;
@@ -248,6 +251,7 @@ static inline void txg_sigcache_put(struct txg_sigcache *c, uint64_t tag, const 
 			break;
 		}
 	st->tag[w] = tag;
+	st->gen[w] = gen;
 	memcpy(st->tx_id[w], id, 32);
 }
 

@@ -155,6 +155,9 @@ int txg_members_revoke(struct txg_members *t, const uint8_t pk[TXG_KEY_LEN])
 	void *data;
 	if (rte_hash_lookup_data(t->h, pk, &data) < 0)
 		return -1;
+	/* Before the key goes: a worker that remembers a record of this
+	 * member under the old count looks the member up again. */
+	__atomic_fetch_add(&t->revocations, 1, __ATOMIC_ACQ_REL);
 	int32_t pos = rte_hash_del_key(t->h, pk);
 	if (pos < 0)
 		return -1;

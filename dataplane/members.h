@@ -60,7 +60,15 @@ struct txg_members {
 	uint32_t n_workers;	/* buckets per member (1 until txg_members_set_workers) */
 	uint64_t hz;		/* TSC cycles per second */
 	uint32_t def_rate, def_burst; /* default quota of members without their own */
+	uint32_t revocations;	/* bumped (release) before each revoke takes effect */
 };
+
+/* Reader: the revocation count (acquire). A member looked up while it was
+ * c is still a member while it is c. */
+static inline uint32_t txg_members_revocations(const struct txg_members *t)
+{
+	return __atomic_load_n(&t->revocations, __ATOMIC_ACQUIRE);
+}
 
 /* Create an empty table for up to capacity members. ed may be NULL. */
 struct txg_members *txg_members_new(uint32_t capacity, struct rte_rcu_qsbr *v, struct txg_ed_ctx *ed);

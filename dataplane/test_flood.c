@@ -182,13 +182,15 @@ static void test_sigcache(void)
 	void *mem = calloc(1, txg_sigcache_mem(64));
 	txg_sigcache_init(&c, mem, 64, 9);
 	uint8_t sig[64] = {1}, body[100] = {2}, id[32], got[32];
+	uint32_t g = 0;
 	memset(id, 0xab, 32);
 	uint64_t tag = txg_sigcache_tag(&c, sig, body, sizeof(body));
 	CU_ASSERT_NOT_EQUAL(tag, 0);
-	CU_ASSERT_EQUAL(txg_sigcache_get(&c, tag, got), 0);
-	txg_sigcache_put(&c, tag, id);
-	CU_ASSERT_EQUAL(txg_sigcache_get(&c, tag, got), 1);
+	CU_ASSERT_EQUAL(txg_sigcache_get(&c, tag, got, &g), 0);
+	txg_sigcache_put(&c, tag, id, 7);
+	CU_ASSERT_EQUAL(txg_sigcache_get(&c, tag, got, &g), 1);
 	CU_ASSERT_EQUAL(memcmp(got, id, 32), 0);
+	CU_ASSERT_EQUAL(g, 7);
 	/* Another body or signature: another tag. */
 	body[99] ^= 1;
 	CU_ASSERT_NOT_EQUAL(txg_sigcache_tag(&c, sig, body, sizeof(body)), tag);
@@ -200,17 +202,18 @@ static void test_sigcache(void)
 	for (unsigned i = 0; i < 4; i++) {
 		t[i] = ((uint64_t)(i + 1) << 40) | (3u << 8) | 1u; /* same set (bits 8..), distinct */
 		id[0] = (uint8_t)i;
-		txg_sigcache_put(&c, t[i], id);
+		txg_sigcache_put(&c, t[i], id, i);
 	}
 	for (unsigned i = 0; i < 4; i++) {
-		CU_ASSERT_EQUAL(txg_sigcache_get(&c, t[i], got), 1);
+		CU_ASSERT_EQUAL(txg_sigcache_get(&c, t[i], got, &g), 1);
 		CU_ASSERT_EQUAL(got[0], i);
+		CU_ASSERT_EQUAL(g, i);
 	}
 	/* Off: never a hit. */
 	struct txg_sigcache off;
 	txg_sigcache_init(&off, NULL, 0, 9);
-	txg_sigcache_put(&off, tag, id);
-	CU_ASSERT_EQUAL(txg_sigcache_get(&off, tag, got), 0);
+	txg_sigcache_put(&off, tag, id, 0);
+	CU_ASSERT_EQUAL(txg_sigcache_get(&off, tag, got, &g), 0);
 	free(mem);
 }
 

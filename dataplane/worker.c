@@ -82,6 +82,7 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 	w->fair = rte_zmalloc_socket("fair", sizeof(*w->fair), RTE_CACHE_LINE_SIZE, sock);
 	w->pick = rte_zmalloc_socket("pick", sizeof(uint32_t) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->rest = rte_zmalloc_socket("rest", sizeof(uint32_t) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
+	w->todo = rte_zmalloc_socket("todo", sizeof(uint32_t) * w->cand_cap, RTE_CACHE_LINE_SIZE, sock);
 	w->pfx = rte_zmalloc_socket("pfx", sizeof(uint64_t) * w->burst, RTE_CACHE_LINE_SIZE, sock);
 	w->cookied = rte_zmalloc_socket("cookied", w->burst, RTE_CACHE_LINE_SIZE, sock);
 	uint32_t pen_sets = p->penalty_pairs / TXG_PEN_WAYS ? p->penalty_pairs / TXG_PEN_WAYS : 1;
@@ -98,7 +99,7 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 		txg_fair_init(w->fair, p->fair_budget);
 	txg_load_init(&w->load, &p->load, rte_get_tsc_hz(), rte_get_tsc_cycles());
 	if (!w->cands || !w->mbufs || !w->pinfo || !w->recs || !w->live || !w->vitems || !w->vok || !w->objs ||
-	    !w->ports || !w->port_mac || !w->port_txq || !w->port_load || !w->fair || !w->pick || !w->rest || !w->pfx ||
+	    !w->ports || !w->port_mac || !w->port_txq || !w->port_load || !w->fair || !w->pick || !w->rest || !w->todo || !w->pfx ||
 	    !w->cookied || !pen || !ans || (p->sigcache_entries && !sc)) {
 		snprintf(err, errlen, "worker %u: out of memory for scratch", id);
 		txg_worker_fini(w);
@@ -129,6 +130,8 @@ void txg_worker_fini(struct txg_worker *w)
 	rte_free(w->fair);
 	rte_free(w->pick);
 	rte_free(w->rest);
+	rte_free(w->todo);
+	w->todo = NULL;
 	rte_free(w->pfx);
 	rte_free(w->cookied);
 	rte_free(w->pen.e);
@@ -231,36 +234,72 @@ static void receipts_for(struct txg_worker *w, uint32_t n)
 	}
 }
 
-/* The signature tags of cands live[0..n), each cache slot prefetched,
- * then each tx_id: from the tag cache when it holds the record's tag (a
- * hint the dedupe window then confirms), else BLAKE2b. */
-static void cand_ids(struct txg_worker *w, const uint32_t *live, uint32_t n)
+/* The signature tag of every cand of cands[0..n), each cache set
+ * prefetched. */
+static void cand_tags(struct txg_worker *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct txg_cand *c = &w->cands[i];
+		/* CRC32C (SSE4.2 where the CPU has it) of the signature and of
+		 * the body, seeded from the cache's key: cheap next to BLAKE2b.
+		 * Not collision-proof, and need not be: a hit is confirmed by
+		 * the dedupe window, so the worst a crafted collision gets is a
+		 * forgery of a known record judged duplicate instead of
+		 * bad_signature (dropped unverified either way). */
+		uint32_t hs = rte_hash_crc(c->sig, TXG_SIG_LEN, (uint32_t)w->sc.seed);
+		uint32_t hb = rte_hash_crc(c->body, c->body_len, (uint32_t)(w->sc.seed >> 32));
+		c->tag = ((uint64_t)hs << 32 | hb) | 1u;
+		rte_prefetch0(txg_sigcache_slot(&w->sc, c->tag));
+	}
+}
+
+/* Exact copies first (the signature tag cache, docs/flood.md): a cand
+ * whose tag the cache holds, put while no member has been revoked since
+ * (gen), and whose cached tx_id the dedupe window holds is a duplicate,
+ * judged without BLAKE2b or a member lookup (its sender was a member when
+ * it was accepted, and still is). Other hits keep the id as a hint. */
+static void judge_copies(struct txg_worker *w, uint32_t n, uint32_t gen)
 {
 	struct txg_cand *cands = w->cands;
-	if (w->sc.e) {
-		for (uint32_t i = 0; i < n; i++) {
-			struct txg_cand *c = &cands[live[i]];
-			/* CRC32C (SSE4.2 where the CPU has it) of the signature and
-			 * of the body, seeded from the cache's key: cheap next to
-			 * BLAKE2b. Not collision-proof, and need not be: a hit is
-			 * confirmed by the dedupe window, so the worst a crafted
-			 * collision gets is a forgery of a known record judged
-			 * duplicate instead of bad_signature (dropped unverified
-			 * either way). */
-			uint32_t hs = rte_hash_crc(c->sig, TXG_SIG_LEN, (uint32_t)w->sc.seed);
-			uint32_t hb = rte_hash_crc(c->body, c->body_len, (uint32_t)(w->sc.seed >> 32));
-			c->tag = ((uint64_t)hs << 32 | hb) | 1u;
-			rte_prefetch0(txg_sigcache_slot(&w->sc, c->tag));
+	uint32_t *fast = w->rest, nf = 0;
+	const void *keys[LOOKUP_MAX];
+	int32_t pos[LOOKUP_MAX];
+	cand_tags(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct txg_cand *c = &cands[i];
+		uint32_t g;
+		if (!txg_sigcache_get(&w->sc, c->tag, c->tx_id, &g))
+			continue;
+		c->tagged = 1;
+		c->has_id = 1;
+		if (g == gen)
+			fast[nf++] = i;
+	}
+	for (uint32_t i = 0; i < nf; i += LOOKUP_MAX) {
+		uint32_t k = RTE_MIN(LOOKUP_MAX, nf - i);
+		for (uint32_t j = 0; j < k; j++)
+			keys[j] = cands[fast[i + j]].tx_id;
+		txg_dedupe_lookup(w->dedupe, keys, k, pos);
+		for (uint32_t j = 0; j < k; j++) {
+			if (pos[j] < 0)
+				continue;
+			struct txg_cand *c = &cands[fast[i + j]];
+			c->dpos = pos[j];
+			judge(w, c, TXG_ST_DUPLICATE);
+			TXG_STAT_INC(w->stats.flood[TXG_FC_TAG_DUPLICATES], 1);
 		}
 	}
+}
+
+/* The tx_id of each cand of live[0..n) that has none: BLAKE2b. */
+static void cand_ids(struct txg_worker *w, const uint32_t *live, uint32_t n)
+{
 	for (uint32_t i = 0; i < n; i++) {
-		struct txg_cand *c = &cands[live[i]];
-		c->has_id = 1;
-		if (c->tag && txg_sigcache_get(&w->sc, c->tag, c->tx_id)) {
-			c->tagged = 1;
+		struct txg_cand *c = &w->cands[live[i]];
+		if (c->has_id)
 			continue;
-		}
 		txg_tx_id(c->body, c->body_len, c->tx_id);
+		c->has_id = 1;
 	}
 }
 
@@ -281,14 +320,22 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	uint64_t *fl = w->stats.flood;
 	uint64_t skipped = 0; /* checks not done because of load */
 
+	/* Exact copies of verified records, cheaply; then the others in order. */
+	uint32_t gen = txg_members_revocations(w->members);
+	uint32_t *todo = w->todo, nt = 0;
+	if (w->sc.e)
+		judge_copies(w, n, gen);
+	for (uint32_t i = 0; i < n; i++)
+		if (cands[i].status == TXG_ST_ACCEPTED)
+			todo[nt++] = i;
 	/* 5: sender must be an active member. */
-	for (uint32_t i = 0; i < n; i += LOOKUP_MAX) {
-		uint32_t k = RTE_MIN(LOOKUP_MAX, n - i);
+	for (uint32_t i = 0; i < nt; i += LOOKUP_MAX) {
+		uint32_t k = RTE_MIN(LOOKUP_MAX, nt - i);
 		for (uint32_t j = 0; j < k; j++)
-			keys[j] = txg_body_sender(cands[i + j].body);
+			keys[j] = txg_body_sender(cands[todo[i + j]].body);
 		txg_members_lookup(w->members, keys, k, mem);
 		for (uint32_t j = 0; j < k; j++) {
-			struct txg_cand *c = &cands[i + j];
+			struct txg_cand *c = &cands[todo[i + j]];
 			if (!mem[j]) {
 				judge(w, c, TXG_ST_UNKNOWN_SENDER);
 				continue;
@@ -309,7 +356,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 					continue;
 				}
 			}
-			live[nl++] = i + j;
+			live[nl++] = todo[i + j];
 		}
 	}
 	cand_ids(w, live, nl);
@@ -392,7 +439,7 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			continue;
 		}
 		if (c->tag) /* verified: its copies may be found by tag */
-			txg_sigcache_put(&w->sc, c->tag, c->tx_id);
+			txg_sigcache_put(&w->sc, c->tag, c->tx_id, gen);
 		/* 7, charged: only a verified record takes a token, in order;
 		 * one whose bucket earlier records of this burst emptied is
 		 * rate_limited too, so a burst never exceeds the quota. */

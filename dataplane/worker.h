@@ -111,6 +111,7 @@ struct txg_worker {
 	struct txg_answers ans;
 	struct txg_sigcache sc;
 	uint32_t *pick, *rest;	  /* scratch for the fair scheduler */
+	uint32_t *todo;		  /* scratch: cands still to judge */
 	uint64_t *pfx;		  /* [burst]: source prefix key of each packet with a valid cookie */
 	uint8_t *cookied;	  /* [burst]: 1 if the packet's frame had a valid cookie */
 
