@@ -360,9 +360,10 @@ static int setup_ledger(struct txg_app *a, const struct txg_store_opts *so, cons
 	return 0;
 }
 
-/* Whether config port i's traffic signals and obeys load (docs/flood.md):
- * [portN] load, where auto means on, except for a net_pcap replay, which
- * the worker paces itself and which can never lose a packet. */
+/* Whether config port i's traffic signals and obeys load, and its answers
+ * are bounded per destination (docs/flood.md): [portN] load, where auto
+ * means a live port (not a net_pcap, net_null or net_ring replay, which its
+ * worker paces itself, never loses a packet, and reaches no one). */
 static void load_on(struct txg_app *a, unsigned i)
 {
 	const struct txg_config *c = &a->cfg;
@@ -370,11 +371,8 @@ static void load_on(struct txg_app *a, unsigned i)
 	int on = c->ports[i].load == TXG_PORT_LOAD_ON;
 	const char *why = on ? "on" : "off";
 	if (c->ports[i].load == TXG_PORT_LOAD_AUTO) {
-		struct rte_eth_dev_info info;
-		int replay = rte_eth_dev_info_get(port, &info) == 0 && info.driver_name &&
-			     strcmp(info.driver_name, "net_pcap") == 0;
-		on = !replay;
-		why = replay ? "off (auto: a net_pcap replay is paced by its worker)" : "on (auto)";
+		on = txg_port_is_live(port);
+		why = on ? "on (auto: a live port)" : "off (auto: a replay, paced by its worker)";
 	}
 	for (unsigned w = 0; w < a->n_workers; w++)
 		txg_worker_port_load(&a->workers[w], port, on);

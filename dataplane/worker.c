@@ -187,11 +187,12 @@ static void reply_addr(const struct txg_worker *w, uint16_t i, struct txg_reply_
 }
 
 /* Whether an answer to packet pkt's source may go: frames with a valid
- * cookie proved their address and are always answered; the others take a
- * token of their destination's bucket (reflection bound, docs/flood.md). */
+ * cookie proved their address, and a replay port reaches no one, so they
+ * are always answered; the others take a token of their destination's
+ * bucket (reflection bound, docs/flood.md). */
 static int answer_ok(struct txg_worker *w, uint16_t pkt)
 {
-	if (w->cookied[pkt])
+	if (w->cookied[pkt] || !w->port_load[w->cur_port])
 		return 1;
 	const struct txg_pkt_info *pi = &w->pinfo[pkt];
 	if (txg_answers_take(&w->ans, pi->af, pi->src, rte_get_tsc_cycles()))

@@ -102,7 +102,8 @@ struct txg_worker {
 
 	/* Flood protection (docs/flood.md). */
 	struct txg_load load;
-	uint8_t *port_load;	  /* [RTE_MAX_ETHPORTS]: 1 if the port's traffic signals and obeys load */
+	uint8_t *port_load;	  /* [RTE_MAX_ETHPORTS]: 1 if the port's traffic signals and obeys load,
+				   * and its answers are bounded per destination */
 	int loaded_now;		  /* this burst: loaded, and its port obeys load */
 	uint8_t prefix4, prefix6;
 	uint64_t seed;		  /* keys the prefix hash */
@@ -144,8 +145,9 @@ int txg_worker_init(struct txg_worker *w, const struct txg_worker_params *p, uns
 /* Release the scratch. */
 void txg_worker_fini(struct txg_worker *w);
 
-/* Whether DPDK port `port`'s traffic signals and obeys load (default: no).
- * Call before the worker runs. */
+/* Whether DPDK port `port`'s traffic signals and obeys load and its
+ * answers are bounded per destination (default: no). Call before the
+ * worker runs. */
 void txg_worker_port_load(struct txg_worker *w, uint16_t port, int on);
 
 /* Lcore entry point: arg is a struct txg_worker. Returns when *stop. */

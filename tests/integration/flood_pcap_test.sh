@@ -3,8 +3,10 @@
 # 1. Load forced on: every valid record of frames without a cookie is
 #    answered overloaded, with a cookie, and none is verified or committed.
 # 2. Without load: the answers to one destination stop at its bound
-#    ([net] answer_rate/answer_burst) while every record is still judged
-#    and committed as before; committed receipts are not bounded.
+#    ([net] answer_rate/answer_burst; the port set to load = on, as a live
+#    port is: a replay's answers reach no one and are not bounded) while
+#    every record is still judged and committed as before; committed
+#    receipts are not bounded.
 # 3. The real load signal: a replay looped forever (infinite_rx) on a port
 #    set to signal load is more than the worker can verify, so the worker
 #    becomes loaded and answers records without a cookie overloaded.
@@ -58,8 +60,8 @@ note "load on: 400 overloaded answers in $d datagrams, each with a cookie; nothi
 
 # 2. the answer bound, without load
 rm -rf "$T/ledger"
-PCAPS=$T/v.pcap config "$T/bound.ini"
-sed -i "s| --vdev=net_pcap0,rx_pcap=$T/v.pcap||; s|^ipv6 = .*|&\nanswer_rate = 1\nanswer_burst = 50|" "$T/bound.ini"
+PCAPS=$T/v.pcap config "$T/bound.ini" "load = off"
+sed -i "s| --vdev=net_pcap0,rx_pcap=$T/v.pcap||; s|^ipv6 = .*|&\nanswer_rate = 1\nanswer_burst = 50|; s|^device = net_pcap0$|device = net_pcap0\nload = on|" "$T/bound.ini"
 run "$T/bound.ini" -- "--vdev=net_pcap0,rx_pcap=$T/v.pcap,tx_pcap=$T/b0.pcap,tx_pcap=$T/b1.pcap,tx_pcap=$T/b2.pcap"
 expect_counts "$T/v.tsv"
 expect_ledger "$T/v.tsv"
