@@ -91,10 +91,11 @@ void txg_config_defaults(struct txg_config *c)
 	c->answer_rate = 5000;
 	c->answer_burst = 10000;
 	c->load = 0; /* TXG_LOAD_AUTO */
-	c->load_high_pct = 90;
+	c->load_high_pct = 95;
 	c->load_low_pct = 70;
-	c->load_window_ms = 10;
-	c->load_hold_ms = 500;
+	c->load_window_ms = 100;
+	c->load_windows = 3;
+	c->load_hold_ms = 1000;
 	c->load_full_polls = 64;
 	c->fair_budget = 64;
 	c->fair_prefix4 = 24;
@@ -391,6 +392,8 @@ static int sec_flood(struct ld *l, const char *sec, const char *key, const char 
 		return num32(l, sec, key, v, 0, 1000, &c->load_low_pct);
 	if (!strcmp(key, "load_window_ms"))
 		return num32(l, sec, key, v, 1, 10000, &c->load_window_ms);
+	if (!strcmp(key, "load_windows"))
+		return num32(l, sec, key, v, 1, 1000, &c->load_windows);
 	if (!strcmp(key, "load_hold_ms"))
 		return num32(l, sec, key, v, 0, 600000, &c->load_hold_ms);
 	if (!strcmp(key, "load_full_polls"))

@@ -97,8 +97,9 @@ struct txg_config {
 	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
 	/* Flood protection (docs/flood.md) */
 	int load;			 /* TXG_LOAD_AUTO (default), _ON (always loaded), _OFF (never) */
-	uint32_t load_high_pct, load_low_pct; /* 90, 70 */
-	uint32_t load_window_ms, load_hold_ms; /* 10, 500 */
+	uint32_t load_high_pct, load_low_pct; /* 95, 70 */
+	uint32_t load_window_ms, load_hold_ms; /* 100, 1000 */
+	uint32_t load_windows;		 /* windows in a row at load_high_pct: 3 */
 	uint32_t load_full_polls;	 /* 64 (0: bursts ignored) */
 	uint32_t fair_budget;		 /* signature checks per burst under load: 64 */
 	uint32_t fair_prefix4, fair_prefix6; /* 24, 56 */

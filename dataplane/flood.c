@@ -58,9 +58,11 @@ int txg_load_poll(struct txg_load *l, int full, uint64_t now)
 	l->skipped = 0;
 	l->win_start = now;
 	if (!l->loaded) {
-		if (pct >= l->p.high_pct) {
+		l->hot = pct >= l->p.high_pct ? l->hot + 1 : 0;
+		if (l->hot >= (l->p.high_windows ? l->p.high_windows : 1)) {
 			l->loaded = 1;
 			l->calm = 0;
+			l->hot = 0;
 			l->enters++;
 		}
 	} else if (pct < l->p.low_pct && !backlog) {

@@ -54,12 +54,13 @@ uint64_t txg_flood_prefix(uint8_t af, const uint8_t *addr, unsigned bits4, unsig
 /* A worker is loaded when the work it was asked to do in a window of time
  * (its busy time on load-signalling ports plus the signature checks it
  * skipped, priced at its measured cost per check) reaches high_pct of the
- * window, or when a load-signalling RX queue kept returning full bursts for
+ * window for high_windows windows in a row, or when a load-signalling RX queue kept returning full bursts for
  * full_polls polls in a row. It stays loaded until the work has stayed
  * under low_pct for hold windows. */
 struct txg_load_params {
 	uint32_t high_pct, low_pct; /* 1..1000 (over 100: never from utilisation alone) */
 	uint32_t window_ms;	    /* evaluation window */
+	uint32_t high_windows;	    /* windows in a row at high_pct that make it loaded (>= 1) */
 	uint32_t hold_ms;	    /* calm needed to leave the loaded state */
 	uint32_t full_polls;	    /* consecutive full bursts that mean backlog (0: ignore bursts) */
 	int mode;		    /* TXG_LOAD_AUTO, TXG_LOAD_ON (always loaded), TXG_LOAD_OFF (never) */
@@ -76,6 +77,7 @@ struct txg_load {
 	uint64_t sig_cycles;	/* running cost of one check (cycles, EWMA 1/8) */
 	uint32_t full_streak;	/* consecutive polls with a full burst */
 	uint32_t calm;		/* consecutive calm windows while loaded */
+	uint32_t hot;		/* consecutive windows at high_pct while not loaded */
 	uint32_t hold_windows;
 	uint32_t last_pct;	/* utilisation of the last window, percent */
 	uint8_t loaded;

@@ -26,6 +26,7 @@ void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *
 	p->load = (struct txg_load_params){.high_pct = c->load_high_pct,
 					   .low_pct = c->load_low_pct,
 					   .window_ms = c->load_window_ms,
+					   .high_windows = c->load_windows,
 					   .hold_ms = c->load_hold_ms,
 					   .full_polls = c->load_full_polls,
 					   .mode = c->load};

@@ -220,8 +220,8 @@ static void test_sigcache(void)
 static void test_load(void)
 {
 	const uint64_t hz = 1000000; /* 1 cycle = 1 us */
-	struct txg_load_params p = {.high_pct = 90, .low_pct = 70, .window_ms = 10, .hold_ms = 30, .full_polls = 4,
-				    .mode = TXG_LOAD_AUTO};
+	struct txg_load_params p = {.high_pct = 90, .low_pct = 70, .window_ms = 10, .high_windows = 2, .hold_ms = 30,
+				    .full_polls = 4, .mode = TXG_LOAD_AUTO};
 	struct txg_load l;
 	uint64_t t = 1000000;
 	txg_load_init(&l, &p, hz, t);
@@ -231,10 +231,14 @@ static void test_load(void)
 	t += 10000;
 	CU_ASSERT_EQUAL(txg_load_poll(&l, 0, t), 0);
 	CU_ASSERT_EQUAL(l.last_pct, 50);
-	/* Busy 60%, plus 40 skipped checks priced at 100 us each: 100%: loaded. */
+	/* Busy 60%, plus 40 skipped checks priced at 100 us each: 100%, two
+	 * windows in a row: loaded after the second. */
 	txg_load_sig_cost(&l, 0, 0); /* no-op */
 	l.sig_cycles = 100;
 	txg_load_work(&l, 6000, 40);
+	t += 10000;
+	CU_ASSERT_EQUAL(txg_load_poll(&l, 0, t), 0);
+	txg_load_work(&l, 9500, 0);
 	t += 10000;
 	CU_ASSERT_EQUAL(txg_load_poll(&l, 0, t), 1);
 	CU_ASSERT_EQUAL(l.enters, 1);
