@@ -7,9 +7,10 @@
 #    port is: a replay's answers reach no one and are not bounded) while
 #    every record is still judged and committed as before; committed
 #    receipts are not bounded.
-# 3. The real load signal: a replay looped forever (infinite_rx) on a port
-#    set to signal load is more than the worker can verify, so the worker
-#    becomes loaded and answers records without a cookie overloaded.
+# 3. The real load signal: records claiming members with bad signatures
+#    (never duplicates, each a full check), looped forever (infinite_rx) on a
+#    port set to signal load, are more than the worker can verify, so the
+#    worker becomes loaded and answers records without a cookie overloaded.
 . "$(dirname "$0")/lib.sh"
 keygen 4
 gen v 400 --seed 81 --flags 3 --mix valid=1 --ttl-ms 100000
@@ -78,8 +79,9 @@ note "answer bound: $n0 accepted answers sent, $lim limited; 400 committed answe
 
 # 3. the load signal: a replay looped forever on a port that signals load
 rm -rf "$T/ledger"
-PCAPS=$T/v.pcap config "$T/loop.ini" "load_hold_ms = 100000"
-sed -i "s|rx_pcap=$T/v.pcap|&,infinite_rx=1|; s|^device = net_pcap0$|device = net_pcap0\nload = on|" "$T/loop.ini"
+gen bad 400 --seed 82 --mix bad_sig=1 --ttl-ms 100000
+PCAPS=$T/bad.pcap config "$T/loop.ini" "load_hold_ms = 100000"
+sed -i "s|rx_pcap=$T/bad.pcap|&,infinite_rx=1|; s|^device = net_pcap0$|device = net_pcap0\nload = on|" "$T/loop.ini"
 "$TXGATE" -c "$T/loop.ini" --status-ms 0 2>"$T/run.log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$T"' EXIT
@@ -94,5 +96,6 @@ wait $pid || rc=$?
 [ $rc = 0 ] || { cat "$T/run.log" >&2; fail "txgate exited with status $rc"; }
 [ "$(counter load_enters)" -ge 1 ] || { cat "$T/run.log" >&2; fail "the worker never became loaded"; }
 [ "$(counter uncookied_overloaded)" -gt 0 ] || { cat "$T/run.log" >&2; fail "no record was answered overloaded under load"; }
-note "load signal: load_enters=$(counter load_enters) uncookied_overloaded=$(counter uncookied_overloaded) duplicate=$(counter duplicate) committed=$(counter committed)"
+[ "$(counter committed)" = 0 ] || fail "a bad signature was committed"
+note "load signal: load_enters=$(counter load_enters) uncookied_overloaded=$(counter uncookied_overloaded) bad_signature=$(counter bad_signature) verified=$(counter verified)"
 echo "ok: flood protection on net_pcap"
