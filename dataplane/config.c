@@ -98,6 +98,7 @@ void txg_config_defaults(struct txg_config *c)
 	c->load_hold_ms = 1000;
 	c->load_full_polls = 64;
 	c->fair_budget = 64;
+	c->fair_share_pct = 75;
 	c->fair_prefix4 = 24;
 	c->fair_prefix6 = 56;
 	c->penalty_threshold = 8;
@@ -398,6 +399,8 @@ static int sec_flood(struct ld *l, const char *sec, const char *key, const char 
 		return num32(l, sec, key, v, 0, 600000, &c->load_hold_ms);
 	if (!strcmp(key, "load_full_polls"))
 		return num32(l, sec, key, v, 0, 1000000, &c->load_full_polls);
+	if (!strcmp(key, "fair_share_pct"))
+		return num32(l, sec, key, v, 0, 100, &c->fair_share_pct);
 	if (!strcmp(key, "fair_budget"))
 		return num32(l, sec, key, v, 1, 65536, &c->fair_budget);
 	if (!strcmp(key, "fair_prefix4"))

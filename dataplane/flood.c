@@ -33,12 +33,15 @@ void txg_load_init(struct txg_load *l, const struct txg_load_params *p, uint64_t
 	if (l->hold_windows == 0)
 		l->hold_windows = 1;
 	l->loaded = p->mode == TXG_LOAD_ON;
+	l->share = l->loaded;
 }
 
 int txg_load_poll(struct txg_load *l, int full, uint64_t now)
 {
-	if (l->p.mode != TXG_LOAD_AUTO)
+	if (l->p.mode != TXG_LOAD_AUTO) {
+		l->share = l->loaded;
 		return l->loaded;
+	}
 	l->full_streak = full ? l->full_streak + 1 : 0;
 	int backlog = l->p.full_polls && l->full_streak >= l->p.full_polls;
 	if (backlog && !l->loaded) {
@@ -54,8 +57,11 @@ int txg_load_poll(struct txg_load *l, int full, uint64_t now)
 	uint64_t asked = l->busy + l->skipped * l->sig_cycles;
 	uint64_t pct = asked / (elapsed / 100 ? elapsed / 100 : 1);
 	l->last_pct = pct > 100000 ? 100000 : (uint32_t)pct;
+	uint64_t vpct = l->vbusy / (elapsed / 100 ? elapsed / 100 : 1);
+	l->last_vpct = vpct > 100 ? 100 : (uint32_t)vpct;
 	l->busy = 0;
 	l->skipped = 0;
+	l->vbusy = 0;
 	l->win_start = now;
 	if (!l->loaded) {
 		l->hot = pct >= l->p.high_pct ? l->hot + 1 : 0;
@@ -74,6 +80,7 @@ int txg_load_poll(struct txg_load *l, int full, uint64_t now)
 	} else {
 		l->calm = 0;
 	}
+	l->share = l->loaded && (l->p.mode == TXG_LOAD_ON || l->last_vpct >= l->p.share_pct);
 	return l->loaded;
 }
 

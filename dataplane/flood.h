@@ -51,7 +51,10 @@ uint64_t txg_flood_prefix(uint8_t af, const uint8_t *addr, unsigned bits4, unsig
 
 /* ---- load ---- */
 
-/* A worker is loaded when the work it was asked to do in a window of time
+/* Checks are shared fairly between source prefixes only while the worker
+ * is loaded and checking took at least share_pct of the last window:
+ * while a flood is being shed cheaply, every cookied record is checked.
+ * A worker is loaded when the work it was asked to do in a window of time
  * (its busy time on load-signalling ports plus the signature checks it
  * skipped, priced at its measured cost per check) reaches high_pct of the
  * window for high_windows windows in a row, or when a load-signalling RX queue kept returning full bursts for
@@ -63,6 +66,7 @@ struct txg_load_params {
 	uint32_t high_windows;	    /* windows in a row at high_pct that make it loaded (>= 1) */
 	uint32_t hold_ms;	    /* calm needed to leave the loaded state */
 	uint32_t full_polls;	    /* consecutive full bursts that mean backlog (0: ignore bursts) */
+	uint32_t share_pct;	    /* checks past this share of a window: shared fairly (else all done) */
 	int mode;		    /* TXG_LOAD_AUTO, TXG_LOAD_ON (always loaded), TXG_LOAD_OFF (never) */
 };
 enum { TXG_LOAD_AUTO = 0, TXG_LOAD_ON = 1, TXG_LOAD_OFF = 2 };
@@ -74,13 +78,16 @@ struct txg_load {
 	uint64_t win_start;	/* TSC at the window's start */
 	uint64_t busy;		/* cycles of work this window */
 	uint64_t skipped;	/* signature checks skipped this window */
+	uint64_t vbusy;		/* cycles spent checking signatures this window */
 	uint64_t sig_cycles;	/* running cost of one check (cycles, EWMA 1/8) */
 	uint32_t full_streak;	/* consecutive polls with a full burst */
 	uint32_t calm;		/* consecutive calm windows while loaded */
 	uint32_t hot;		/* consecutive windows at high_pct while not loaded */
 	uint32_t hold_windows;
 	uint32_t last_pct;	/* utilisation of the last window, percent */
+	uint32_t last_vpct;	/* share of the last window spent checking, percent */
 	uint8_t loaded;
+	uint8_t share;		/* loaded, and checks took at least share_pct: share them fairly */
 	uint64_t enters, exits; /* transitions */
 };
 
@@ -97,6 +104,7 @@ static inline void txg_load_sig_cost(struct txg_load *l, uint64_t cycles, uint32
 {
 	if (n == 0)
 		return;
+	l->vbusy += cycles;
 	uint64_t per = cycles / n;
 	l->sig_cycles = l->sig_cycles - l->sig_cycles / 8 + per / 8;
 }

@@ -29,6 +29,7 @@ void txg_params_worker(const struct txg_config *c, unsigned id, const uint16_t *
 					   .high_windows = c->load_windows,
 					   .hold_ms = c->load_hold_ms,
 					   .full_polls = c->load_full_polls,
+					   .share_pct = c->fair_share_pct,
 					   .mode = c->load};
 	p->fair_budget = c->fair_budget;
 	p->prefix4 = (uint8_t)c->fair_prefix4;

@@ -221,7 +221,7 @@ static void test_load(void)
 {
 	const uint64_t hz = 1000000; /* 1 cycle = 1 us */
 	struct txg_load_params p = {.high_pct = 90, .low_pct = 70, .window_ms = 10, .high_windows = 2, .hold_ms = 30,
-				    .full_polls = 4, .mode = TXG_LOAD_AUTO};
+				    .full_polls = 4, .share_pct = 75, .mode = TXG_LOAD_AUTO};
 	struct txg_load l;
 	uint64_t t = 1000000;
 	txg_load_init(&l, &p, hz, t);
@@ -242,6 +242,14 @@ static void test_load(void)
 	t += 10000;
 	CU_ASSERT_EQUAL(txg_load_poll(&l, 0, t), 1);
 	CU_ASSERT_EQUAL(l.enters, 1);
+	CU_ASSERT_EQUAL(l.share, 0); /* no checks in the window: nothing to share */
+	/* Checks fill 80% of a window: shared fairly from then on. */
+	txg_load_work(&l, 9500, 0);
+	txg_load_sig_cost(&l, 8000, 80);
+	t += 10000;
+	CU_ASSERT_EQUAL(txg_load_poll(&l, 0, t), 1);
+	CU_ASSERT_EQUAL(l.last_vpct, 80);
+	CU_ASSERT_EQUAL(l.share, 1);
 	/* Calm windows: leaves only after hold (3 windows). */
 	for (int i = 0; i < 2; i++) {
 		txg_load_work(&l, 1000, 0);
@@ -258,6 +266,7 @@ static void test_load(void)
 		txg_load_poll(&l, 0, t);
 	}
 	CU_ASSERT_EQUAL(l.loaded, 0);
+	CU_ASSERT_EQUAL(l.share, 0);
 	CU_ASSERT_EQUAL(l.exits, 1);
 	/* Full bursts in a row: loaded at once, whatever the window. */
 	for (int i = 0; i < 3; i++)

@@ -392,9 +392,10 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			live[nv++] = live[i + j];
 		}
 	}
-	/* Under load the checks are shared fairly between source prefixes:
-	 * what is past a prefix's share of this burst is answered overloaded. */
-	if (loaded && nv) {
+	/* Under load, while checks fill the worker, they are shared fairly
+	 * between source prefixes: what is past a prefix's share of this
+	 * burst is answered overloaded. */
+	if (loaded && w->load.share && nv) {
 		uint32_t nq = 0, nr = 0;
 		for (uint32_t i = 0; i < nv; i++) {
 			struct txg_cand *c = &cands[live[i]];
