@@ -97,7 +97,7 @@ void txg_config_defaults(struct txg_config *c)
 	c->load_windows = 3;
 	c->load_hold_ms = 1000;
 	c->load_full_polls = 64;
-	c->fair_budget = 64;
+	c->fair_budget = 256;
 	c->fair_share_pct = 75;
 	c->fair_prefix4 = 24;
 	c->fair_prefix6 = 56;

@@ -101,7 +101,7 @@ struct txg_config {
 	uint32_t load_window_ms, load_hold_ms; /* 100, 1000 */
 	uint32_t load_windows;		 /* windows in a row at load_high_pct: 3 */
 	uint32_t load_full_polls;	 /* 64 (0: bursts ignored) */
-	uint32_t fair_budget;		 /* signature checks per burst under load: 64 */
+	uint32_t fair_budget;		 /* signature checks per burst while shared: 256 */
 	uint32_t fair_share_pct;	 /* checks' share of a window that starts fair sharing: 75 */
 	uint32_t fair_prefix4, fair_prefix6; /* 24, 56 */
 	uint32_t penalty_threshold;	 /* failures: 8 */

@@ -130,11 +130,12 @@ uint32_t txg_fair_pick(struct txg_fair *f, uint32_t *out, uint32_t *rest, uint32
 		head[i] = 0;
 	/* DRR with a quantum of one check: one item per active bucket per
 	 * round, until the budget is spent or every queue is empty. */
+	const uint32_t budget = na > 1 ? f->budget : UINT32_MAX;
 	uint32_t left = na;
 	uint16_t last = f->active[start];
-	while (n < f->budget && left) {
+	while (n < budget && left) {
 		left = 0;
-		for (uint32_t k = 0; k < na && n < f->budget; k++) {
+		for (uint32_t k = 0; k < na && n < budget; k++) {
 			uint32_t i = (start + k) % na;
 			uint16_t b = f->active[i];
 			if (head[i] < f->qlen[b]) {

@@ -402,8 +402,16 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 			if (txg_fair_push(w->fair, w->pfx[c->pkt], live[i]) != 0)
 				w->rest[nr++] = live[i];
 		}
+		/* Alone, a prefix has no one to share with: past its bucket's
+		 * queue too, all of it, in arrival order. */
+		int alone = w->fair->n_active <= 1;
 		uint32_t nrest = 0;
 		nq = txg_fair_pick(w->fair, w->pick, w->rest + nr, &nrest);
+		if (alone) {
+			memcpy(w->pick + nq, w->rest, sizeof(*w->rest) * nr);
+			nq += nr;
+			nr = 0;
+		}
 		nr += nrest;
 		for (uint32_t i = 0; i < nr; i++) {
 			judge(w, &cands[w->rest[i]], TXG_ST_OVERLOADED);
