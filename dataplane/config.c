@@ -88,6 +88,7 @@ void txg_config_defaults(struct txg_config *c)
 	c->orderer_lcore = UINT_MAX;
 	c->verifier = TXG_VERIFIER_FAST;
 	c->verifier_max_keys = 4096;
+	c->verifier_table_bits = 4;
 	c->answer_rate = 5000;
 	c->answer_burst = 10000;
 	c->load = 0; /* TXG_LOAD_AUTO */
@@ -458,6 +459,8 @@ static int sec_dataplane(struct ld *l, const char *sec, const char *key, const c
 	}
 	if (!strcmp(key, "verifier_max_keys"))
 		return num32(l, sec, key, v, 0, 1u << 20, &c->verifier_max_keys);
+	if (!strcmp(key, "verifier_table_bits"))
+		return num32(l, sec, key, v, 4, 8, &c->verifier_table_bits);
 	return sec_flood(l, sec, key, v);
 }
 

@@ -95,6 +95,7 @@ struct txg_config {
 	unsigned orderer_lcore;	  /* lcore of the orderer; UINT_MAX (unset): the first EAL lcore no worker uses */
 	enum txg_verifier_kind verifier; /* "fast" (default) or "sodium" */
 	uint32_t verifier_max_keys;      /* enrolled keys with full tables, default 4096 */
+	uint32_t verifier_table_bits;	 /* comb table width per key, 4..8, default 4 (docs/ed25519.md) */
 	/* Flood protection (docs/flood.md) */
 	int load;			 /* TXG_LOAD_AUTO (default), _ON (always loaded), _OFF (never) */
 	uint32_t load_high_pct, load_low_pct; /* 95, 70 */

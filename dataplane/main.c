@@ -278,12 +278,15 @@ static int load_members(struct txg_app *a, char *err, size_t errlen)
 	member_ents = NULL;
 	uint32_t cap = (uint32_t)(n * 2 + 1024);
 	if (a->cfg.verifier == TXG_VERIFIER_FAST) {
-		a->ed = txg_ed_ctx_new(a->cfg.verifier_max_keys);
+		a->ed = txg_ed_ctx_new2(a->cfg.verifier_max_keys, a->cfg.verifier_table_bits);
 		if (!a->ed) {
 			snprintf(err, errlen, "verifier: out of memory");
 			free(ents);
 			return -1;
 		}
+		fprintf(stderr, "txgate: verifier: fast, %s backend, tables of width %u (%zu bytes per key, up to %u keys)\n",
+			txg_ed_backend_name(), a->cfg.verifier_table_bits, txg_ed_table_bytes(a->cfg.verifier_table_bits),
+			a->cfg.verifier_max_keys);
 	}
 	a->members = txg_members_new(cap, a->qsbr, a->ed);
 	if (!a->members) {

@@ -170,6 +170,14 @@ static inline void fe_tobytes(uint8_t s[32], const fe f)
             s[8 * i + b] = (uint8_t)(w[i] >> (8 * b));
 }
 
+/* Fully reduces f in place: limbs < 2^51, value < p (input limbs < 2^63). */
+static inline void fe_canon(fe f)
+{
+    uint8_t s[32];
+    fe_tobytes(s, f);
+    fe_frombytes(f, s);
+}
+
 /* 1 iff f mod p is odd (the "negative" sign of an x coordinate). */
 static inline int fe_isnegative(const fe f)
 {

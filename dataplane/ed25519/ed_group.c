@@ -6,10 +6,8 @@
 #include <stdlib.h>
 
 struct ed_consts ed_k;
-ge_precomp ed_base_comb[ED_B_WINDOWS * ED_B_ENTRIES];
 
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
-static int consts_ok;
 
 /* sqrt(-1) mod p, little-endian. */
 static const uint8_t sqrtm1_bytes[32] = {
@@ -43,24 +41,11 @@ static void consts_compute(void)
     fe_add(t, t, a);
     if (!fe_iszero(t))
         abort();
-    {
-        size_t n = (size_t)ED_B_WINDOWS * ED_B_ENTRIES;
-        ge_p3 *pts = malloc(n * sizeof *pts);
-        fe *scratch = malloc(n * sizeof *scratch);
-        if (pts != NULL && scratch != NULL) {
-            ge_build_comb(ed_base_comb, &ed_k.base, ED_B_WINDOWS,
-                          ED_B_ENTRIES, pts, scratch);
-            consts_ok = 1;
-        }
-        free(pts);
-        free(scratch);
-    }
 }
 
-int ed_consts_init(void)
+void ed_consts_init(void)
 {
     pthread_once(&consts_once, consts_compute);
-    return consts_ok ? 0 : -1;
 }
 
 int ge_frombytes(ge_p3 *h, const uint8_t s[32])
@@ -134,30 +119,37 @@ void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch)
         fe_mul(x, pts[i].X, scratch[i]);
         fe_mul(y, pts[i].Y, scratch[i]);
         fe_add(out[i].ypx, y, x);
-        fe_carry(out[i].ypx);
+        fe_canon(out[i].ypx);
         fe_sub(out[i].ymx, y, x);
+        fe_canon(out[i].ymx);
         fe_mul(out[i].xy2d, x, y);
         fe_mul(out[i].xy2d, out[i].xy2d, ed_k.d2);
+        fe_canon(out[i].xy2d);
         out[i].pad = 0;
     }
 }
 
-void ge_recode16(int8_t e[64], const uint8_t a[32], int negate)
+void ge_recode_w(int16_t *e, int nd, const uint8_t a[32], int w, int negate)
 {
-    int carry = 0;
-    for (int i = 0; i < 32; i++) {
-        e[2 * i] = (int8_t)(a[i] & 15);
-        e[2 * i + 1] = (int8_t)(a[i] >> 4);
+    int carry = 0, half = 1 << (w - 1), mask = (1 << w) - 1;
+    for (int i = 0; i < nd; i++) {
+        int bit = i * w, byte = bit >> 3, v;
+        unsigned win = 0;
+        if (byte < 32)
+            win = a[byte];
+        if (byte + 1 < 32)
+            win |= (unsigned)a[byte + 1] << 8;
+        v = (int)((win >> (bit & 7)) & (unsigned)mask) + carry;
+        if (i == nd - 1) {             /* top digit keeps the carry */
+            e[i] = (int16_t)v;
+            break;
+        }
+        carry = (v + half) >> w;
+        e[i] = (int16_t)(v - (carry << w));
     }
-    for (int i = 0; i < 63; i++) {
-        int v = e[i] + carry;
-        carry = (v + 8) >> 4;
-        e[i] = (int8_t)(v - carry * 16);
-    }
-    e[63] = (int8_t)(e[63] + carry);
     if (negate)
-        for (int i = 0; i < 64; i++)
-            e[i] = (int8_t)-e[i];
+        for (int i = 0; i < nd; i++)
+            e[i] = (int16_t)-e[i];
 }
 
 void ge_recode256(int16_t d[32], const uint8_t a[32])
@@ -171,7 +163,7 @@ void ge_recode256(int16_t d[32], const uint8_t a[32])
 }
 
 void ge_build_comb(ge_precomp *tab, const ge_p3 *p, int nwin, int nent,
-                   ge_p3 *pts, fe *scratch)
+                   int spacing, ge_p3 *pts, fe *scratch)
 {
     size_t n = (size_t)nwin * (size_t)nent;
     int lg = 0;
@@ -193,8 +185,12 @@ void ge_build_comb(ge_precomp *tab, const ge_p3 *p, int nwin, int nent,
             ge_add(&t, &w[m - 1], &bc);
             ge_p1p1_to_p3(&w[m], &t);
         }
-        if (j + 1 < nwin) /* next = 2^16 base = 2^(16 - lg) * (nent * base) */
-            ge_p3_dbl_n(&base, &w[nent - 1], ED_WINDOW_BITS - lg);
+        if (j + 1 < nwin) { /* next = 2^S base = 2^(S - lg) * (nent * base) */
+            if (spacing > lg)
+                ge_p3_dbl_n(&base, &w[nent - 1], spacing - lg);
+            else
+                base = w[nent - 1];
+        }
     }
     ge_normalize(tab, pts, n, scratch);
 }

@@ -18,21 +18,14 @@ typedef struct { fe ypx, ymx, xy2d; uint64_t pad; } __attribute__((aligned(64)))
 struct ed_consts { fe d, d2, sqrtm1; ge_p3 base; };
 extern struct ed_consts ed_k;
 
-/* Comb tables. A key's table: ED_A_WINDOWS windows of ED_A_ENTRIES affine
- * points, window j holding m * 2^(16 j) * A for m = 1..8 (radix-16 digits,
- * four interleaved groups, 12 shared doublings). The base point's table:
- * ED_B_WINDOWS windows of ED_B_ENTRIES, window j holding m * 2^(16 j) * B
- * for m = 1..128 (radix-256 digits, added at the even groups). */
-#define ED_A_WINDOWS 16
-#define ED_A_ENTRIES 8
-#define ED_B_WINDOWS 16
+/* Comb tables. Window j of a comb table for point P holds m * 2^(S j) * P
+ * for m = 1..nent (S = the window spacing in bits). The base point's
+ * tables use nent = 128 (radix-256 digits of S); one is built per spacing
+ * in use (btab_get in ed25519.c). */
 #define ED_B_ENTRIES 128
-#define ED_WINDOW_BITS 16
-extern ge_precomp ed_base_comb[ED_B_WINDOWS * ED_B_ENTRIES];
 
-/* Computes ed_k and ed_base_comb once (thread-safe, idempotent); 0, or -1
- * if memory for building the base table could not be had. */
-int ed_consts_init(void);
+/* Computes ed_k once (thread-safe, idempotent). */
+void ed_consts_init(void);
 
 static inline void ge_p3_0(ge_p3 *h)
 {
@@ -46,7 +39,7 @@ static inline void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p)
     fe_mul(r->Z, p->Z, p->T);
 }
 
-static inline void ge_p1p1_to_p3(ge_p3 *r, const ge_p1p1 *p)
+static inline __attribute__((always_inline)) void ge_p1p1_to_p3(ge_p3 *r, const ge_p1p1 *p)
 {
     fe_mul(r->X, p->X, p->T);
     fe_mul(r->Y, p->Y, p->Z);
@@ -116,7 +109,7 @@ static inline void ge_add(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q)
 }
 
 /* r = p + q (q affine Niels). */
-static inline void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
+static inline __attribute__((always_inline)) void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
 {
     fe t0;
     fe_add(r->X, p->Y, p->X);
@@ -132,7 +125,7 @@ static inline void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
 }
 
 /* r = p - q (q affine Niels). */
-static inline void ge_msub(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
+static inline __attribute__((always_inline)) void ge_msub(ge_p1p1 *r, const ge_p3 *p, const ge_precomp *q)
 {
     fe t0;
     fe_add(r->X, p->Y, p->X);
@@ -175,18 +168,19 @@ void ge_batch_zinv(fe *zinv, const ge_p3 *pts, size_t n);
  * scratch holds n field elements). Every Z must be nonzero. */
 void ge_normalize(ge_precomp *out, const ge_p3 *pts, size_t n, fe *scratch);
 
-/* Signed radix-16 digits e[0..63] in [-8, 8] of a 32-byte scalar < 2^255,
- * sum e[i] 16^i = a. If negate, the digits of -a are written instead. */
-void ge_recode16(int8_t e[64], const uint8_t a[32], int negate);
-
 /* Signed radix-256 digits d[0..31] in [-128, 127] of a scalar < 2^255 - 2^7:
  * sum d[i] 256^i = a. */
 void ge_recode256(int16_t d[32], const uint8_t a[32]);
 
-/* Fills tab[nwin * nent] for point p: window j holds m * 2^(16 j) * p for
- * m = 1..nent (nent a power of two <= 2^16). pts and scratch must hold
- * nwin * nent elements. */
+/* Signed radix-2^w digits e[0..nd-1] in [-2^(w-1), 2^(w-1)] of a scalar
+ * a < 2^253 (2 <= w <= 8, nd * w >= 254): sum e[i] 2^(w i) = a. If negate,
+ * the digits of -a are written instead. */
+void ge_recode_w(int16_t *e, int nd, const uint8_t a[32], int w, int negate);
+
+/* Fills tab[nwin * nent] for point p: window j holds m * 2^(spacing j) * p
+ * for m = 1..nent (nent a power of two, 2^spacing >= nent). pts and scratch
+ * must hold nwin * nent elements. Entries are fully reduced (limbs < 2^51). */
 void ge_build_comb(ge_precomp *tab, const ge_p3 *p, int nwin, int nent,
-                   ge_p3 *pts, fe *scratch);
+                   int spacing, ge_p3 *pts, fe *scratch);
 
 #endif

@@ -1,8 +1,11 @@
 /* Differential test: txg_ed_verify_burst against libsodium's
  * crypto_sign_verify_detached on valid signatures and every class of
- * corruption. Default: a quick slice (unit suite). With
- * "--slow COUNT SEED": at least COUNT signatures from seed SEED. */
+ * corruption, every burst verified by every backend (test_backends.h).
+ * Default: a quick slice (unit suite) at the default table width plus a
+ * smaller one at each other width. With "--slow COUNT SEED [TABLE_BITS]":
+ * at least COUNT signatures from seed SEED. */
 #include "ed25519.h"
+#include "test_backends.h"
 #include "test_sigs.h"
 
 #include <CUnit/Basic.h>
@@ -21,6 +24,7 @@
 
 static size_t g_target = 24000;
 static uint64_t g_seed = 1;
+static unsigned g_bits = TXG_ED_TABLE_BITS_DEFAULT;
 
 struct pool {
     struct txg_ed_ctx *ctx;
@@ -37,7 +41,7 @@ struct batch {
     int expect[MAXB];            /* -1: unknown, 0/1: generator's claim */
     int cls[MAXB];
     /* counters */
-    size_t total, accepted, mismatches, claim_wrong;
+    size_t total, accepted, mismatches, claim_wrong, checks;
     size_t per_class[16];
 };
 
@@ -51,19 +55,27 @@ static const char *cls_name[C_N] = {
 
 static void flush(struct batch *b)
 {
-    uint8_t ok[MAXB];
-    txg_ed_verify_burst(b->it, b->n, ok);
+    uint8_t ok[TB_MAX][MAXB];
+    for (size_t k = 0; k < tb_n; k++) {
+        tb_use(k);
+        memset(ok[k], 2, sizeof ok[k]);
+        txg_ed_verify_burst(b->it, b->n, ok[k]);
+    }
     for (size_t i = 0; i < b->n; i++) {
         int ref = crypto_sign_verify_detached(b->sig[i], b->msg[i],
                                               b->it[i].len, b->pk[i]) == 0;
         b->total++;
         b->per_class[b->cls[i]]++;
         b->accepted += (size_t)ref;
-        if (ok[i] != ref) {
-            if (b->mismatches < 10)
-                fprintf(stderr, "MISMATCH class=%s ours=%d sodium=%d len=%zu\n",
-                        cls_name[b->cls[i]], ok[i], ref, b->it[i].len);
-            b->mismatches++;
+        for (size_t k = 0; k < tb_n; k++) {
+            b->checks++;
+            if (ok[k][i] != ref) {
+                if (b->mismatches < 10)
+                    fprintf(stderr, "MISMATCH backend=%s class=%s ours=%d "
+                            "sodium=%d len=%zu\n", tb_name[k],
+                            cls_name[b->cls[i]], ok[k][i], ref, b->it[i].len);
+                b->mismatches++;
+            }
         }
         if (b->expect[i] >= 0 && b->expect[i] != ref)
             b->claim_wrong++;
@@ -92,9 +104,9 @@ static void add(struct batch *b, struct tsig_rng *rng,
     }
 }
 
-static void pool_init(struct pool *p, struct tsig_rng *rng)
+static void pool_init(struct pool *p, struct tsig_rng *rng, unsigned bits)
 {
-    p->ctx = txg_ed_ctx_new(CAP);
+    p->ctx = txg_ed_ctx_new2(CAP, bits);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p->ctx);
     for (int i = 0; i < NKEYS; i++) {
         uint8_t seed[32];
@@ -113,7 +125,7 @@ static void pool_free(struct pool *p)
     txg_ed_ctx_delete(p->ctx);
 }
 
-static size_t differential(size_t target, uint64_t seed)
+static size_t differential(size_t target, uint64_t seed, unsigned bits)
 {
     static struct batch b;       /* large: keep off the stack */
     static uint8_t msg[MAXMSG + 1];
@@ -123,7 +135,7 @@ static size_t differential(size_t target, uint64_t seed)
 
     memset(&b, 0, sizeof b);
     b.target = 1 + (size_t)(tsig_next(&rng) % MAXB);
-    pool_init(&p, &rng);
+    pool_init(&p, &rng, bits);
     for (size_t iter = 0; b.total + b.n < target; iter++) {
         int ki = (int)(tsig_next(&rng) % NKEYS);
         const struct tsig_key *k = &p.k[ki];
@@ -205,13 +217,15 @@ static size_t differential(size_t target, uint64_t seed)
     flush(&b);
     pool_free(&p);
 
-    printf("\n  differential seed=%llu: %zu signatures, %zu accepted, %zu mismatches\n",
-           (unsigned long long)seed, b.total, b.accepted, b.mismatches);
+    printf("\n  differential seed=%llu table_bits=%u: %zu signatures, %zu accepted, "
+           "%zu backend checks, %zu mismatches\n", (unsigned long long)seed, bits,
+           b.total, b.accepted, b.checks, b.mismatches);
     for (int c = 0; c < C_N; c++)
         printf("    %-24s %zu\n", cls_name[c], b.per_class[c]);
     CU_ASSERT_EQUAL(b.mismatches, 0);
     CU_ASSERT_EQUAL(b.claim_wrong, 0);
     CU_ASSERT(b.total >= target);
+    CU_ASSERT_EQUAL(b.checks, b.total * tb_n);
     CU_ASSERT(b.accepted > 0);
     CU_ASSERT(b.accepted < b.total);
     return b.total;
@@ -219,7 +233,19 @@ static size_t differential(size_t target, uint64_t seed)
 
 static void test_differential(void)
 {
-    differential(g_target, g_seed);
+    differential(g_target, g_seed, g_bits);
+}
+
+/* Every other table width: a smaller slice each. */
+static void test_widths(void)
+{
+    for (unsigned w = TXG_ED_TABLE_BITS_MIN; w <= TXG_ED_TABLE_BITS_MAX; w++) {
+        if (w == TXG_ED_TABLE_BITS_DEFAULT)
+            continue;
+        CU_ASSERT_PTR_NULL(txg_ed_ctx_new2(4, TXG_ED_TABLE_BITS_MIN - 1));
+        CU_ASSERT_PTR_NULL(txg_ed_ctx_new2(4, TXG_ED_TABLE_BITS_MAX + 1));
+        differential(3000, 100 + w, w);
+    }
 }
 
 /* Enrol refuses what crypto_core_ed25519_is_valid_point refuses. */
@@ -261,8 +287,60 @@ static void test_enrol_refusals(void)
     txg_ed_ctx_delete(ctx);
 }
 
+/* One burst mixing keys of contexts with different table widths, full and
+ * small tables, valid and invalid signatures, in every backend. */
+static void test_mixed_kinds(void)
+{
+    enum { NCTX = 3, KPC = 3, N = 40 };
+    static const unsigned bits[NCTX] = { 4, 6, 8 };
+    struct txg_ed_ctx *ctx[NCTX];
+    struct txg_ed_key *ek[NCTX][KPC];
+    struct tsig_key k[NCTX][KPC];
+    struct tsig_rng rng = { 31337 };
+    struct txg_ed_item it[N];
+    uint8_t msg[N][64], sig[N][64], ok[N];
+    int ref[N];
+
+    for (int c = 0; c < NCTX; c++) {
+        ctx[c] = txg_ed_ctx_new2(2, bits[c]); /* third key: small table */
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ctx[c]);
+        CU_ASSERT_EQUAL(txg_ed_ctx_key_bytes(ctx[c]), txg_ed_table_bytes(bits[c]));
+        for (int i = 0; i < KPC; i++) {
+            uint8_t seed[32];
+            tsig_fill(&rng, seed, 32);
+            tsig_key_from_seed(&k[c][i], seed);
+            ek[c][i] = txg_ed_enrol(ctx[c], k[c][i].pk);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(ek[c][i]);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int c = (int)(tsig_next(&rng) % NCTX), j = (int)(tsig_next(&rng) % KPC);
+        tsig_fill(&rng, msg[i], sizeof msg[i]);
+        tsig_sign(sig[i], &k[c][j], msg[i], sizeof msg[i]);
+        if (i % 3 == 1)
+            sig[i][tsig_next(&rng) % 64] ^= 4;
+        it[i] = (struct txg_ed_item){ ek[c][j], msg[i], sizeof msg[i], sig[i] };
+        ref[i] = crypto_sign_verify_detached(sig[i], msg[i], sizeof msg[i],
+                                             k[c][j].pk) == 0;
+    }
+    for (size_t b = 0; b < tb_n; b++) {
+        tb_use(b);
+        for (size_t n = 1; n <= N; n += 13) {
+            memset(ok, 2, sizeof ok);
+            txg_ed_verify_burst(it, n, ok);
+            for (size_t i = 0; i < n; i++)
+                CU_ASSERT_EQUAL(ok[i], ref[i]);
+        }
+    }
+    for (int c = 0; c < NCTX; c++) {
+        for (int i = 0; i < KPC; i++)
+            txg_ed_forget(ctx[c], ek[c][i]);
+        txg_ed_ctx_delete(ctx[c]);
+    }
+}
+
 /* The cap: keys beyond it get small tables, forgetting frees a slot. */
-static void test_cap(void)
+static void cap_one(void)
 {
     struct txg_ed_ctx *ctx = txg_ed_ctx_new(2);
     struct tsig_rng rng = { 5 };
@@ -307,6 +385,14 @@ static void test_cap(void)
     txg_ed_ctx_delete(ctx);
 }
 
+static void test_cap(void)
+{
+    for (size_t k = 0; k < tb_n; k++) {
+        tb_use(k);
+        cap_one();
+    }
+}
+
 /* Concurrent verifiers while another thread enrols and forgets. */
 struct thr_arg {
     struct txg_ed_ctx *ctx;
@@ -333,7 +419,7 @@ static void *verifier(void *p)
     return NULL;
 }
 
-static void test_threads(void)
+static void threads_one(void)
 {
     struct thr_arg a;
     struct tsig_rng rng = { 9 };
@@ -382,6 +468,14 @@ static void test_threads(void)
     txg_ed_ctx_delete(a.ctx);
 }
 
+static void test_threads(void)
+{
+    for (size_t k = 0; k < tb_n; k++) {
+        tb_use(k);
+        threads_one();
+    }
+}
+
 int main(int argc, char **argv)
 {
     CU_pSuite s;
@@ -391,10 +485,13 @@ int main(int argc, char **argv)
     if (argc >= 4 && strcmp(argv[1], "--slow") == 0) {
         g_target = (size_t)strtoull(argv[2], NULL, 10);
         g_seed = strtoull(argv[3], NULL, 10);
+        if (argc >= 5)
+            g_bits = (unsigned)strtoul(argv[4], NULL, 10);
         slow = 1;
     }
     if (sodium_init() < 0)
         return 2;
+    tb_init();
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     s = CU_add_suite("ed25519_diff", NULL, NULL);
@@ -402,8 +499,11 @@ int main(int argc, char **argv)
         CU_add_test(s, "enrol refusals", test_enrol_refusals);
         CU_add_test(s, "cap", test_cap);
         CU_add_test(s, "threads", test_threads);
+        CU_add_test(s, "mixed table widths in one burst", test_mixed_kinds);
     }
     CU_add_test(s, "differential vs libsodium", test_differential);
+    if (!slow)
+        CU_add_test(s, "differential, other table widths", test_widths);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     fails = CU_get_number_of_failures();

@@ -1,11 +1,15 @@
 /* Known-answer tests from /work/shared/vectors/ed25519 (Wycheproof, CCTV,
  * speccheck): this verifier must give libsodium's answer on every vector
  * whose key enrols, and refuse to enrol every key that fails
- * crypto_core_ed25519_is_valid_point.
+ * crypto_core_ed25519_is_valid_point. Every vector is checked with every
+ * backend (test_backends.h), every table width and a small table, alone and
+ * in bursts of three and four copies (the AVX2 backend's four lanes, with
+ * and without a padded lane).
  * Usage: test_ed25519_vectors SHARED_DIR [--corpus OUTDIR]
  * With --corpus, also writes every vector as a fuzzer seed (fuzz_ed25519.c
  * input format: 0x00 || pk || sig || msg). */
 #include "ed25519.h"
+#include "test_backends.h"
 #include "test_json.h"
 
 #include <CUnit/Basic.h>
@@ -16,7 +20,9 @@
 
 static const char *g_shared;
 static const char *g_corpus;
-static struct txg_ed_ctx *g_ctx;
+/* one context per table width, and one with cap 0 (small tables) */
+#define NCTX (TXG_ED_TABLE_BITS_MAX - TXG_ED_TABLE_BITS_MIN + 2)
+static struct txg_ed_ctx *g_ctxs[NCTX];
 
 /* Hex string to bytes; returns length or -1. */
 static long unhex(const char *hex, uint8_t *out, size_t cap)
@@ -78,24 +84,37 @@ static int check_one(struct tally *t, const uint8_t pk[32], const uint8_t sig[64
                      const uint8_t *msg, size_t len)
 {
     int ref = crypto_sign_verify_detached(sig, msg, len, pk) == 0;
-    struct txg_ed_key *k = txg_ed_enrol(g_ctx, pk);
+    int valid = crypto_core_ed25519_is_valid_point(pk) != 0;
 
     t->n++;
     t->sodium_ok += (size_t)ref;
-    if (k == NULL) {
+    if (!valid)
         t->refused++;
-        CU_ASSERT_FALSE(crypto_core_ed25519_is_valid_point(pk));
-    } else {
-        struct txg_ed_item it = { k, msg, len, sig };
-        uint8_t ok = 2;
+    else
         t->enrolled++;
-        CU_ASSERT_TRUE(crypto_core_ed25519_is_valid_point(pk));
-        txg_ed_verify_burst(&it, 1, &ok);
-        if (ok != ref) {
-            t->mismatches++;
-            fprintf(stderr, "mismatch: ours %d libsodium %d\n", ok, ref);
+    for (int c = 0; c < NCTX; c++) {
+        struct txg_ed_key *k = txg_ed_enrol(g_ctxs[c], pk);
+        CU_ASSERT_EQUAL(k != NULL, valid);
+        if (k == NULL)
+            continue;
+        for (size_t b = 0; b < tb_n; b++) {
+            struct txg_ed_item it[8];
+            uint8_t ok[8];
+            tb_use(b);
+            memset(ok, 2, sizeof ok);
+            for (int i = 0; i < 8; i++)
+                it[i] = (struct txg_ed_item){ k, msg, len, sig };
+            txg_ed_verify_burst(it, 1, ok);
+            txg_ed_verify_burst(it + 1, 3, ok + 1);
+            txg_ed_verify_burst(it + 4, 4, ok + 4);
+            for (int i = 0; i < 8; i++)
+                if (ok[i] != ref) {
+                    t->mismatches++;
+                    fprintf(stderr, "mismatch: ours %d libsodium %d (backend %s, "
+                            "context %d, item %d)\n", ok[i], ref, tb_name[b], c, i);
+                }
         }
-        txg_ed_forget(g_ctx, k);
+        txg_ed_forget(g_ctxs[c], k);
     }
     return ref;
 }
@@ -246,8 +265,15 @@ int main(int argc, char **argv)
     g_shared = argv[1];
     if (argc >= 4 && strcmp(argv[2], "--corpus") == 0)
         g_corpus = argv[3];
-    if (sodium_init() < 0 || (g_ctx = txg_ed_ctx_new(16)) == NULL)
+    if (sodium_init() < 0)
         return 2;
+    tb_init();
+    for (int c = 0; c < NCTX; c++) {
+        g_ctxs[c] = c + 1 < NCTX ? txg_ed_ctx_new2(16, (unsigned)(TXG_ED_TABLE_BITS_MIN + c))
+                                 : txg_ed_ctx_new(0);
+        if (g_ctxs[c] == NULL)
+            return 2;
+    }
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     s = CU_add_suite("ed25519_vectors", NULL, NULL);
@@ -259,6 +285,7 @@ int main(int argc, char **argv)
     CU_basic_run_tests();
     fails = CU_get_number_of_failures();
     CU_cleanup_registry();
-    txg_ed_ctx_delete(g_ctx);
+    for (int c = 0; c < NCTX; c++)
+        txg_ed_ctx_delete(g_ctxs[c]);
     return fails ? 1 : 0;
 }
