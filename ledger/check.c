@@ -315,6 +315,18 @@ int txg_ledger_check_opts(struct txg_store *s, const struct txg_check_opts *o, s
 		fail(r, target, -1, msg);
 		goto out;
 	}
+	/* The other way: every index entry points to its record. */
+	struct txg_index_problem ip;
+	int irc = txg_store_snap_index_check(w.sn, c.total, &ip);
+	if (irc != 0) {
+		if (irc < 0) {
+			snprintf(r->what, sizeof r->what, "%s", ip.what);
+			ret = -1;
+		} else {
+			fail(r, ip.height, ip.index, ip.what);
+		}
+		goto out;
+	}
 	if (o->expect && o->expect_height > target) {
 		snprintf(msg, sizeof msg,
 			 "no such block: the ledger ends at height %" PRIu64 " (it was rolled back, or the expected "

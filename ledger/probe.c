@@ -121,6 +121,12 @@ static int probe_child(void *arg, const struct txg_contain_child *cc)
 	int r = txg_ledger_recent(s, &h.head, ttl, a->now_ms, collect, &c, err, sizeof err);
 	if (r == 0 && flush_ids(&c) != 0)
 		r = 3;
+	if (r == 0 && txg_store_index_probe(s, err, sizeof err) != 0) {
+		/* what the writer's open will read of the tx index */
+		snprintf(cc->msg, TXG_CONTAIN_MSG, "%s", err);
+		txg_store_close(s);
+		return 1;
+	}
 	txg_store_close(s);
 	const char *e = strncmp(err, "ledger: ", 8) == 0 ? err + 8 : err;
 	if (r == 2)

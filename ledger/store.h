@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TXG_STORE_FORMAT 1u
+/* Format 2: the tx_id index is written off the commit path (docs/ledger.md,
+ * "The tx_id index"). A writer upgrades a format 1 ledger in place at open;
+ * readers read both. */
+#define TXG_STORE_FORMAT 2u
 
 struct txg_store;
 
@@ -21,6 +24,9 @@ struct txg_store_opts {
 	int nosync;          /* MDB_NOSYNC: an OS crash or power loss may lose the last commits; a process crash loses nothing */
 	uint64_t map_size;   /* initial map size in bytes (0 = 1 GiB); the writer doubles it on MDB_MAP_FULL and retries */
 	uint64_t max_ttl_ms; /* writer records max(stored, this) in meta; 0 = leave */
+	uint64_t index_lag_max; /* writer: committed txs the index may lag behind before commits wait (0 = 1048576) */
+	uint32_t index_run_txs;	 /* writer: txs that make the indexer write a run (0 = 131072; small values for tests) */
+	uint32_t index_base_max; /* writer: a new ledger's first index entries go to txidx, up to this many (0 = 8192) */
 };
 
 /* Keys of the LMDB layout (docs/ledger.md): `headers` by height (8 bytes,
@@ -147,9 +153,12 @@ struct txg_store_stats {
 	struct txg_store_head head;
 	uint64_t headers; /* entries in `headers` */
 	uint64_t txs;     /* entries in `txs` */
-	uint64_t txidx;   /* entries in `txidx` */
+	uint64_t txidx;   /* transactions the tx_id index answers for: index_entries + those above the watermark */
 	uint64_t map_size;   /* current map size of this handle, bytes */
 	uint64_t used_bytes; /* pages in use times page size */
+	uint64_t indexed;    /* the index watermark: blocks 1..indexed are in the index's runs */
+	uint64_t index_entries; /* entries in `txidx` plus those the run descriptors count */
+	uint64_t index_runs;	/* runs (the base `txidx` counts as one) */
 };
 /* Fill st. 0 or -1. */
 int txg_store_stats(struct txg_store *s, struct txg_store_stats *st);
@@ -178,5 +187,62 @@ int txg_store_snap_find_tx(struct txg_store_snap *sn, const uint8_t id[32], uint
 /* cb may call other txg_store_snap_* functions on sn. */
 int txg_store_snap_block_txs(struct txg_store_snap *sn, uint64_t height, txg_store_tx_cb cb, void *arg);
 int txg_store_snap_stats(struct txg_store_snap *sn, struct txg_store_stats *st);
+
+/* --- The tx_id index (docs/ledger.md). A commit writes only blocks and the
+ * head; the writer's indexer thread adds their ids to the index later, in
+ * its own write transactions, and moves the durable watermark (`indexed`).
+ * Every lookup (find_tx, the duplicate guard of a commit) answers from the
+ * index plus the blocks above the watermark, so it is right at every moment.
+ * When the index lags by more than index_lag_max transactions, commits wait
+ * for it (back-pressure); if it cannot be written, they fail. */
+
+/* Wait until every block committed before the call is indexed. 0, or -1
+ * with err if the index cannot be written. No-op for readers. */
+int txg_store_index_flush(struct txg_store *s, char *err, size_t errlen);
+/* Test hook: stop (1) or resume (0) indexing new blocks; a flush or a close
+ * still indexes. Commits wait if the lag exceeds its bound while paused. */
+void txg_store_index_pause(struct txg_store *s, int paused);
+
+struct txg_store_index_info {
+	uint64_t head;	      /* last committed height */
+	uint64_t indexed;     /* the watermark */
+	uint64_t lag_txs;     /* committed transactions above the watermark (writer) */
+	uint64_t max_lag_txs; /* the largest lag seen since open (writer) */
+	uint64_t lag_bound;   /* index_lag_max (writer) */
+	uint64_t runs;	      /* runs, the base included */
+	uint64_t filters_ready; /* runs whose ids the duplicate guard's filter holds: all of them once built, else 0 (writer) */
+	uint64_t entries;     /* entries in the runs */
+	uint64_t runs_written, merges; /* since open (writer) */
+	uint64_t backpressure_us;      /* time commits waited for the indexer (writer) */
+	uint64_t write_us[3];	       /* time in the indexer's write transactions: new runs, merges, deletions */
+	uint64_t guard_gets;	       /* run lookups by commits' duplicate guard (a run's filter said maybe) */
+	int failed;		       /* the last index write failed (why) */
+	char why[256];
+};
+/* The indexer's state (a reader, or a writer before its indexer runs: the
+ * watermark, runs and entries of a snapshot). 0 or -1. */
+int txg_store_index_info(struct txg_store *s, struct txg_store_index_info *ii);
+
+/* Read what a writer's open reads of the index (descriptors, watermark,
+ * run tables' keys, the blocks above the watermark; a small index whole),
+ * so that a damaged file crashes a contained reader (probe.c) rather than
+ * the writer. 0, or -1 with a message (an inconsistent index named). */
+int txg_store_index_probe(struct txg_store *s, char *err, size_t errlen);
+
+/* A problem found by txg_store_snap_index_check. */
+struct txg_index_problem {
+	uint64_t height; /* where: the record an entry points to, or a height of the run */
+	int64_t index;	 /* -1 if not a record */
+	char what[400];
+};
+/* Check the index in sn against the blocks, entry by entry: each entry of
+ * each run points to a record within the run's heights and at or below the
+ * watermark whose recomputed tx_id is the entry's key; each run holds as
+ * many entries as its descriptor says; the runs tile heights 1..watermark;
+ * and the entries number the transactions up to the watermark, given
+ * total_txs, the transactions in blocks 1..head of sn. (The other way, each
+ * block's id found at its place, is find_tx's.) 0, 1 problem (p), -1 read
+ * error (p->what). Holds sn for the whole walk. */
+int txg_store_snap_index_check(struct txg_store_snap *sn, uint64_t total_txs, struct txg_index_problem *p);
 
 #endif
