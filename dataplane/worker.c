@@ -235,6 +235,27 @@ static void receipts_for(struct txg_worker *w, uint32_t n)
 	}
 }
 
+/* CRC32C of p[0..n) from v, with unaligned loads done by memcpy (the
+ * record sits at any offset of its packet). */
+static inline uint32_t crc32c(const uint8_t *p, size_t n, uint32_t v)
+{
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		v = rte_hash_crc_8byte(x, v);
+	}
+	if (n >= 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		v = rte_hash_crc_4byte(x, v);
+		p += 4;
+		n -= 4;
+	}
+	for (; n; p++, n--)
+		v = rte_hash_crc_1byte(*p, v);
+	return v;
+}
+
 /* The signature tag of every cand of cands[0..n), each cache set
  * prefetched. */
 static void cand_tags(struct txg_worker *w, uint32_t n)
@@ -247,8 +268,8 @@ static void cand_tags(struct txg_worker *w, uint32_t n)
 		 * the dedupe window, so the worst a crafted collision gets is a
 		 * forgery of a known record judged duplicate instead of
 		 * bad_signature (dropped unverified either way). */
-		uint32_t hs = rte_hash_crc(c->sig, TXG_SIG_LEN, (uint32_t)w->sc.seed);
-		uint32_t hb = rte_hash_crc(c->body, c->body_len, (uint32_t)(w->sc.seed >> 32));
+		uint32_t hs = crc32c(c->sig, TXG_SIG_LEN, (uint32_t)w->sc.seed);
+		uint32_t hb = crc32c(c->body, c->body_len, (uint32_t)(w->sc.seed >> 32));
 		c->tag = ((uint64_t)hs << 32 | hb) | 1u;
 		rte_prefetch0(txg_sigcache_slot(&w->sc, c->tag));
 	}
