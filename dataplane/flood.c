@@ -103,14 +103,17 @@ int txg_fair_push(struct txg_fair *f, uint64_t prefix_key, uint32_t item)
 	return 0;
 }
 
-uint32_t txg_fair_pick(struct txg_fair *f, uint32_t *out, uint32_t *rest, uint32_t *n_rest)
+uint32_t txg_fair_pick(struct txg_fair *f, const uint32_t *over, uint32_t n_over, uint32_t *out, uint32_t *rest,
+		       uint32_t *n_rest)
 {
 	uint32_t n = 0, nr = 0;
 	uint16_t head[TXG_FAIR_BUCKETS]; /* next item of each active bucket */
 	uint32_t na = f->n_active;
 	if (na == 0) {
+		if (n_over)
+			memcpy(out, over, sizeof(*over) * n_over);
 		*n_rest = 0;
-		return 0;
+		return n_over;
 	}
 	/* Serve the active buckets in bucket order, starting at the first at
 	 * or after rr, which moves past the last bucket served each time. */
@@ -154,6 +157,13 @@ uint32_t txg_fair_pick(struct txg_fair *f, uint32_t *out, uint32_t *rest, uint32
 	}
 	f->rr = (uint16_t)((last + 1u) % TXG_FAIR_BUCKETS);
 	f->n_active = 0;
+	if (n_over && na == 1) { /* alone: past the queue too */
+		memcpy(out + n, over, sizeof(*over) * n_over);
+		n += n_over;
+	} else if (n_over) {
+		memcpy(rest + nr, over, sizeof(*over) * n_over);
+		nr += n_over;
+	}
 	*n_rest = nr;
 	return n;
 }

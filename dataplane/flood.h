@@ -132,11 +132,13 @@ void txg_fair_init(struct txg_fair *f, uint32_t budget);
 int txg_fair_push(struct txg_fair *f, uint64_t prefix_key, uint32_t item);
 /* Choose up to f->budget queued items by deficit round robin (quantum one
  * check, the first bucket rotating between calls) into out[], in the order
- * chosen; every item left over goes to rest[]. With one bucket active
- * there is no one to share with: every item is chosen, in arrival order.
- * Empties the queues. Returns the number chosen; *n_rest gets the number
- * left over. */
-uint32_t txg_fair_pick(struct txg_fair *f, uint32_t *out, uint32_t *rest, uint32_t *n_rest);
+ * chosen; every item left over goes to rest[], then over[0..n_over) (items
+ * whose bucket's queue was full, in arrival order). With at most one
+ * bucket active there is no one to share with: every item is chosen, the
+ * queued ones then over[], in arrival order. Empties the queues. Returns
+ * the number chosen; *n_rest gets the number left over. */
+uint32_t txg_fair_pick(struct txg_fair *f, const uint32_t *over, uint32_t n_over, uint32_t *out, uint32_t *rest,
+		       uint32_t *n_rest);
 
 /* ---- penalty box ---- */
 

@@ -42,7 +42,7 @@ static void test_fair_shares(void)
 		CU_ASSERT_EQUAL(txg_fair_push(&f, bkey(2), 2000 + i), 0);
 		CU_ASSERT_EQUAL(txg_fair_push(&f, bkey(3), 3000 + i), 0);
 	}
-	uint32_t n = txg_fair_pick(&f, out, rest, &nr);
+	uint32_t n = txg_fair_pick(&f, NULL, 0, out, rest, &nr);
 	CU_ASSERT_EQUAL(n, 30);
 	CU_ASSERT_EQUAL(nr, 40);
 	unsigned per[4] = {0};
@@ -61,7 +61,7 @@ static void test_fair_shares(void)
 			last = out[i];
 		}
 	/* Empty after a pick. */
-	n = txg_fair_pick(&f, out, rest, &nr);
+	n = txg_fair_pick(&f, NULL, 0, out, rest, &nr);
 	CU_ASSERT_EQUAL(n, 0);
 	CU_ASSERT_EQUAL(nr, 0);
 }
@@ -75,18 +75,32 @@ static void test_fair_bounds_and_rotation(void)
 	for (uint32_t i = 0; i < TXG_FAIR_QLEN; i++)
 		CU_ASSERT_EQUAL(txg_fair_push(&f, bkey(5), i), 0);
 	CU_ASSERT_EQUAL(txg_fair_push(&f, bkey(5), 999), -1);
-	uint32_t n = txg_fair_pick(&f, out, rest, &nr);
+	uint32_t n = txg_fair_pick(&f, NULL, 0, out, rest, &nr);
 	CU_ASSERT_EQUAL(n, TXG_FAIR_QLEN);
 	CU_ASSERT_EQUAL(nr, 0);
 	for (uint32_t i = 0; i < n; i++)
 		CU_ASSERT_EQUAL(out[i], i);
+	/* Items past a full queue: chosen after the queue when alone, left
+	 * over when buckets share. */
+	uint32_t over[2] = {500, 501};
+	txg_fair_push(&f, bkey(5), 7);
+	n = txg_fair_pick(&f, over, 2, out, rest, &nr);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(nr, 0);
+	CU_ASSERT(out[0] == 7 && out[1] == 500 && out[2] == 501);
+	txg_fair_push(&f, bkey(5), 7);
+	txg_fair_push(&f, bkey(6), 8);
+	n = txg_fair_pick(&f, over, 2, out, rest, &nr);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(nr, 2);
+	CU_ASSERT(rest[0] == 500 && rest[1] == 501);
 	/* Six buckets of one item, budget 3: over two picks, every bucket is
 	 * served (the first bucket rotates). */
 	unsigned served[8] = {0};
 	for (int round = 0; round < 2; round++) {
 		for (uint32_t b = 0; b < 6; b++)
 			txg_fair_push(&f, bkey(10 + b), b);
-		n = txg_fair_pick(&f, out, rest, &nr);
+		n = txg_fair_pick(&f, NULL, 0, out, rest, &nr);
 		CU_ASSERT_EQUAL(n, 3);
 		CU_ASSERT_EQUAL(nr, 3);
 		for (uint32_t i = 0; i < n; i++)

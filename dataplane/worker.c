@@ -417,23 +417,13 @@ static void judge_cands(struct txg_worker *w, uint32_t n)
 	 * between source prefixes: what is past a prefix's share of this
 	 * burst is answered overloaded. */
 	if (loaded && w->load.share && nv) {
-		uint32_t nq = 0, nr = 0;
+		uint32_t *over = w->todo, n_over = 0, nr = 0; /* todo is free again */
 		for (uint32_t i = 0; i < nv; i++) {
 			struct txg_cand *c = &cands[live[i]];
 			if (txg_fair_push(w->fair, w->pfx[c->pkt], live[i]) != 0)
-				w->rest[nr++] = live[i];
+				over[n_over++] = live[i];
 		}
-		/* Alone, a prefix has no one to share with: past its bucket's
-		 * queue too, all of it, in arrival order. */
-		int alone = w->fair->n_active <= 1;
-		uint32_t nrest = 0;
-		nq = txg_fair_pick(w->fair, w->pick, w->rest + nr, &nrest);
-		if (alone) {
-			memcpy(w->pick + nq, w->rest, sizeof(*w->rest) * nr);
-			nq += nr;
-			nr = 0;
-		}
-		nr += nrest;
+		uint32_t nq = txg_fair_pick(w->fair, over, n_over, w->pick, w->rest, &nr);
 		for (uint32_t i = 0; i < nr; i++) {
 			judge(w, &cands[w->rest[i]], TXG_ST_OVERLOADED);
 			TXG_STAT_INC(fl[TXG_FC_DEFERRED], 1);
