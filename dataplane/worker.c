@@ -195,7 +195,7 @@ static int answer_ok(struct txg_worker *w, uint16_t pkt)
 	if (w->cookied[pkt] || !w->port_load[w->cur_port])
 		return 1;
 	const struct txg_pkt_info *pi = &w->pinfo[pkt];
-	if (txg_answers_take(&w->ans, pi->af, pi->src, rte_get_tsc_cycles()))
+	if (txg_answers_take(&w->ans, pi->af, pi->src, w->now_tsc))
 		return 1;
 	TXG_STAT_INC(w->stats.flood[TXG_FC_ANSWERS_LIMITED], 1);
 	return 0;
@@ -602,6 +602,7 @@ void txg_worker_burst(struct txg_worker *w, struct rte_mbuf **pkts, uint16_t n, 
 	w->mbufs_cur = pkts;
 	w->paused_now = w->paused ? __atomic_load_n(w->paused, __ATOMIC_ACQUIRE) : 0;
 	w->now_ms = now_ms;
+	w->now_tsc = t_rx;
 	const int load_port = w->port_load[port];
 	w->loaded_now = load_port && w->load.loaded;
 	for (uint16_t i = 0; i < n; i++) {

@@ -99,6 +99,7 @@ struct txg_worker {
 	int paused_now;
 	uint16_t cur_port;	  /* port of the burst being processed */
 	uint64_t now_ms;	  /* clock of the burst being processed */
+	uint64_t now_tsc;	  /* TSC at the burst's start (answer buckets) */
 
 	/* Flood protection (docs/flood.md). */
 	struct txg_load load;
